@@ -1,0 +1,41 @@
+# Two commands set up a fresh machine (Python 3.11+): `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FIXTURES := $(sort $(wildcard fixtures/*.json))
+
+.PHONY: run test install migrate loaddata bench lint clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+loaddata: migrate
+	$(BIN)/python manage.py loaddata $(FIXTURES)
+
+## Install, create the SQLite database, load the fixtures and serve on http://127.0.0.1:8000/
+run: loaddata
+	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## Install and run the whole test suite
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+## Article page vs a minimal view under gunicorn (see bench/README.md)
+bench: loaddata
+	$(BIN)/python bench/article_vs_minimal.py
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

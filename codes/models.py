@@ -1,0 +1,546 @@
+"""The reference data: CPT codes with their articles, the public code sets they link to, and the links.
+
+Every model has a natural key so fixtures name codes, never numeric ids. Code shapes are enforced
+twice: by a field validator (so forms explain the rule) and by a CheckConstraint (so fixtures and raw
+SQL cannot bypass it).
+"""
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.urls import reverse
+
+CPT_CODE_PATTERN = r"^[0-9]{4}[0-9FTU]$"
+MODIFIER_PATTERN = r"^[0-9A-Z]{2}$"
+TAXONOMY_PATTERN = r"^[0-9A-Z]{9}X$"
+ICD10_PATTERN = r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$"
+POS_PATTERN = r"^[0-9]{2}$"
+
+validate_cpt_code = RegexValidator(
+    CPT_CODE_PATTERN,
+    "A CPT code has five characters: four digits, then a digit or F, T or U (e.g. 00620).",
+)
+validate_modifier_code = RegexValidator(
+    MODIFIER_PATTERN, "A modifier has two letters or digits (e.g. QS or 23)."
+)
+validate_taxonomy_code = RegexValidator(
+    TAXONOMY_PATTERN,
+    "A NUCC taxonomy code has ten characters: nine letters or digits, then X (e.g. 207L00000X).",
+)
+validate_icd10_code = RegexValidator(
+    ICD10_PATTERN,
+    "An ICD-10-CM code is a letter, a digit and a letter or digit, optionally followed by a dot "
+    "and up to four more (e.g. M48.04).",
+)
+validate_pos_code = RegexValidator(POS_PATTERN, "A place-of-service code has two digits (e.g. 21).")
+
+
+class CodeField(models.CharField):
+    """A code typed by people: surrounding spaces are dropped and letters are capitalised."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.strip().upper() if value else value
+
+
+def code_shape(model: str, pattern: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(code__regex=pattern),
+        name=f"codes_{model}_code_format",
+        violation_error_message="The code does not have the shape of its code set.",
+    )
+
+
+def unique_code(model: str) -> models.UniqueConstraint:
+    return models.UniqueConstraint(fields=["code"], name=f"codes_{model}_unique_code")
+
+
+def split_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class NaturalKeyManager(models.Manager):
+    def get_by_natural_key(self, *key):
+        return self.get(**dict(zip(self.model.NATURAL_KEY, key, strict=True)))
+
+
+class NaturalKeyModel(models.Model):
+    """Natural key declared once as lookup paths, e.g. ("cpt__code", "modifier__code")."""
+
+    NATURAL_KEY: tuple[str, ...] = ("code",)
+
+    objects = NaturalKeyManager()
+
+    class Meta:
+        abstract = True
+
+    def natural_key(self):
+        return tuple(self._natural_key_part(path) for path in self.NATURAL_KEY)
+
+    def _natural_key_part(self, path: str):
+        # A link whose parent is missing yields None, so `loaddata` reaches the point where it can
+        # name the record and the unknown key instead of failing on an attribute error.
+        value = self
+        for name in path.split("__"):
+            try:
+                value = getattr(value, name)
+            except ObjectDoesNotExist:
+                return None
+        return value
+
+
+class Confidence(models.TextChoices):
+    HIGH = "high", "Verified"
+    MEDIUM = "medium", "Unverified"
+
+
+class SourcedRecord(NaturalKeyModel):
+    """A record of a public code set, kept with the public sources it was taken from."""
+
+    source = models.TextField(
+        blank=True,
+        help_text="Public sources of this record, one per line (a URL or a citation).",
+    )
+    confidence = models.CharField(
+        max_length=6,
+        choices=Confidence.choices,
+        default=Confidence.HIGH,
+        help_text="Verified: stated in the sources. Unverified: one secondary source or recalled; "
+        "readers see it marked as unverified.",
+    )
+    note = models.TextField(
+        blank=True, help_text="A caveat readers should see, such as a code-set change."
+    )
+
+    class Meta:
+        abstract = True
+
+    def source_lines(self) -> list[str]:
+        return split_lines(self.source)
+
+    @property
+    def is_unverified(self) -> bool:
+        return self.confidence == Confidence.MEDIUM
+
+
+class PlaceOfService(SourcedRecord):
+    code = CodeField(max_length=2, validators=[validate_pos_code], help_text="Two digits, e.g. 21.")
+    name = models.CharField(max_length=200, help_text="The CMS name, e.g. Inpatient Hospital.")
+    description = models.TextField(blank=True, help_text="The CMS description, if recorded.")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "place of service"
+        verbose_name_plural = "places of service"
+        constraints = [unique_code("placeofservice"), code_shape("placeofservice", POS_PATTERN)]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("codes:pos-detail", args=[self.code])
+
+
+class Modifier(SourcedRecord):
+    class CodeSet(models.TextChoices):
+        HCPCS = "hcpcs", "HCPCS Level II"
+        CPT = "cpt", "CPT"
+
+    class Kind(models.TextChoices):
+        PRICING = "pricing", "Pricing"
+        INFORMATIONAL = "informational", "Informational"
+
+    code = CodeField(
+        max_length=2, validators=[validate_modifier_code], help_text="Two characters, e.g. QS."
+    )
+    code_set = models.CharField(max_length=5, choices=CodeSet.choices, default=CodeSet.HCPCS)
+    name = models.CharField(
+        max_length=200,
+        help_text="Short meaning. HCPCS Level II wording is public; for CPT modifiers write our own "
+        "paraphrase, never the AMA's text.",
+    )
+    kind = models.CharField(
+        max_length=13,
+        choices=Kind.choices,
+        help_text="Pricing modifiers set the payment; informational ones describe the service.",
+    )
+    description = models.TextField(blank=True, help_text="What the modifier means, in more detail.")
+    when_to_use = models.TextField(blank=True, help_text="When and how to report it on a claim.")
+    payment_effect = models.TextField(
+        blank=True, help_text="Its effect on Medicare payment, where the sources state one."
+    )
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [unique_code("modifier"), code_shape("modifier", MODIFIER_PATTERN)]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("codes:modifier-detail", args=[self.code])
+
+
+class ProviderTaxonomy(SourcedRecord):
+    code = CodeField(
+        max_length=10, validators=[validate_taxonomy_code], help_text="NUCC code, e.g. 207L00000X."
+    )
+    grouping = models.CharField(max_length=200, help_text="NUCC grouping (top level).")
+    classification = models.CharField(max_length=200, help_text="NUCC classification.")
+    specialization = models.CharField(
+        max_length=200, blank=True, help_text="NUCC area of specialization, if any."
+    )
+    display_name = models.CharField(max_length=200, blank=True, help_text="NUCC display name.")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "provider taxonomy"
+        verbose_name_plural = "provider taxonomies"
+        constraints = [unique_code("providertaxonomy"), code_shape("providertaxonomy", TAXONOMY_PATTERN)]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def name(self) -> str:
+        """The display name, or classification and specialization where NUCC's is not recorded."""
+        if self.display_name:
+            return self.display_name
+        if self.specialization:
+            return f"{self.classification}: {self.specialization}"
+        return self.classification
+
+    def get_absolute_url(self):
+        return reverse("codes:taxonomy-detail", args=[self.code])
+
+
+class Icd10Code(SourcedRecord):
+    code = CodeField(
+        max_length=8, validators=[validate_icd10_code], help_text="With its dot, e.g. M48.04."
+    )
+    description = models.CharField(max_length=500, help_text="The official ICD-10-CM description.")
+    billable = models.BooleanField(
+        default=True, help_text="Valid on a claim. Header codes that have children are not."
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "ICD-10-CM code"
+        verbose_name_plural = "ICD-10-CM codes"
+        constraints = [unique_code("icd10code"), code_shape("icd10code", ICD10_PATTERN)]
+
+    def __str__(self):
+        return f"{self.code} {self.description}"
+
+    def get_absolute_url(self):
+        return reverse("codes:icd10-detail", args=[self.code])
+
+    @staticmethod
+    def canonical(code: str) -> str:
+        """M4804, m48.04 and M48.04 all become M48.04."""
+        bare = code.strip().upper().replace(".", "")
+        return f"{bare[:3]}.{bare[3:]}" if len(bare) > 3 else bare
+
+
+class Payer(NaturalKeyModel):
+    NATURAL_KEY = ("slug",)
+
+    name = models.CharField(max_length=200, help_text="As readers know it, e.g. UnitedHealthcare.")
+    slug = models.SlugField(max_length=200, help_text="Its address on the site, e.g. unitedhealthcare.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="codes_payer_unique_slug"),
+            models.UniqueConstraint(fields=["name"], name="codes_payer_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("codes:payer-detail", args=[self.slug])
+
+
+class CptCodeQuerySet(models.QuerySet):
+    def with_article(self):
+        """Everything the article page shows: one query for the code and one per related list."""
+        return self.select_related("place_of_service").prefetch_related(
+            "sections",
+            Prefetch("modifier_links", queryset=CptModifier.objects.select_related("modifier")),
+            Prefetch("taxonomy_links", queryset=CptTaxonomy.objects.select_related("taxonomy")),
+            Prefetch("diagnosis_links", queryset=CptDiagnosis.objects.select_related("icd10")),
+            Prefetch("payer_links", queryset=CptPayer.objects.select_related("payer")),
+            Prefetch(
+                "related_codes",
+                queryset=RelatedCode.objects.annotate(
+                    on_site=Exists(CptCode.objects.filter(code=OuterRef("code")))
+                ),
+            ),
+        )
+
+
+class CptCode(NaturalKeyModel):
+    class ServiceType(models.TextChoices):
+        ANESTHESIOLOGY = "anesthesiology", "Anesthesiology"
+        SURGERY = "surgery", "Surgery"
+        RADIOLOGY = "radiology", "Radiology"
+        PATHOLOGY = "pathology", "Pathology and Laboratory"
+        MEDICINE = "medicine", "Medicine"
+        EVALUATION = "evaluation", "Evaluation and Management"
+
+    code = CodeField(
+        max_length=5, validators=[validate_cpt_code], help_text="Five characters, e.g. 00620."
+    )
+    title = models.CharField(
+        max_length=255,
+        help_text="The article's title. Write our own wording: CPT descriptors are the AMA's.",
+    )
+    service_type = models.CharField(max_length=20, choices=ServiceType.choices)
+    section = models.CharField(
+        max_length=200,
+        help_text="Where the code sits in the code set, e.g. Anesthesia › Spine and Spinal Cord.",
+    )
+    place_of_service = models.ForeignKey(
+        PlaceOfService,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cpt_codes",
+        help_text="The setting where the code is most often billed.",
+    )
+    modifiers = models.ManyToManyField(Modifier, through="CptModifier", related_name="cpt_codes")
+    taxonomies = models.ManyToManyField(
+        ProviderTaxonomy, through="CptTaxonomy", related_name="cpt_codes"
+    )
+    diagnoses = models.ManyToManyField(Icd10Code, through="CptDiagnosis", related_name="cpt_codes")
+    payers = models.ManyToManyField(Payer, through="CptPayer", related_name="cpt_codes")
+
+    objects = NaturalKeyManager.from_queryset(CptCodeQuerySet)()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "CPT code"
+        verbose_name_plural = "CPT codes"
+        constraints = [unique_code("cptcode"), code_shape("cptcode", CPT_CODE_PATTERN)]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("codes:cpt-detail", args=[self.code])
+
+    @property
+    def headline(self) -> str:
+        return f"CPT {self.code}: {self.title}"
+
+    def article_outline(self) -> list["ArticleSection"]:
+        """Top-level sections, each with `.subsections`; uses the prefetched sections, no query."""
+        outline: list[ArticleSection] = []
+        for section in self.sections.all():
+            section.subsections = []
+            if section.level == ArticleSection.Level.SECTION or not outline:
+                outline.append(section)
+            else:
+                outline[-1].subsections.append(section)
+        return outline
+
+
+class ArticleSection(NaturalKeyModel):
+    """One titled part of a code's article, in the order readers see it."""
+
+    NATURAL_KEY = ("cpt__code", "slug")
+
+    class Level(models.IntegerChoices):
+        SECTION = 2, "Section"
+        SUBSECTION = 3, "Subsection of the section above"
+
+    class Kind(models.TextChoices):
+        PROSE = "prose", "Text only"
+        CODING = "coding", "Text, then the modifier, taxonomy and diagnosis tables"
+
+    cpt = models.ForeignKey(CptCode, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the page.")
+    heading = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=80,
+        help_text="The section's anchor: /codes/00620/#clinical-context links straight to it. "
+        "Changing it breaks links people saved.",
+    )
+    level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.SECTION)
+    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.PROSE)
+    body = models.TextField(
+        blank=True, help_text="Plain text. Leave an empty line between paragraphs."
+    )
+
+    class Meta:
+        ordering = ["cpt", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cpt", "slug"], name="codes_articlesection_unique_slug"),
+            models.CheckConstraint(
+                condition=Q(level__in=[2, 3]), name="codes_articlesection_level_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.cpt.code}: {self.heading}"
+
+    def natural_key(self):
+        return super().natural_key()
+
+    natural_key.dependencies = ["codes.cptcode"]
+
+    def get_absolute_url(self):
+        return f"{self.cpt.get_absolute_url()}#{self.slug}"
+
+    @property
+    def shows_coding_tables(self) -> bool:
+        return self.kind == self.Kind.CODING
+
+
+class CptLink(NaturalKeyModel):
+    """Base of the models that link a CPT code to a record and say why."""
+
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the page.")
+
+    class Meta:
+        abstract = True
+        ordering = ["cpt", "position", "pk"]
+
+
+class CptModifier(CptLink):
+    NATURAL_KEY = ("cpt__code", "modifier__code")
+
+    cpt = models.ForeignKey(CptCode, on_delete=models.CASCADE, related_name="modifier_links")
+    modifier = models.ForeignKey(Modifier, on_delete=models.PROTECT, related_name="cpt_links")
+    usage = models.TextField(blank=True, help_text="How the modifier applies to this code.")
+
+    class Meta(CptLink.Meta):
+        verbose_name = "modifier of a CPT code"
+        constraints = [
+            models.UniqueConstraint(fields=["cpt", "modifier"], name="codes_cptmodifier_unique_pair")
+        ]
+
+    def __str__(self):
+        return f"{self.cpt.code} with {self.modifier.code}"
+
+    def natural_key(self):
+        return super().natural_key()
+
+    natural_key.dependencies = ["codes.cptcode", "codes.modifier"]
+
+
+class CptTaxonomy(CptLink):
+    NATURAL_KEY = ("cpt__code", "taxonomy__code")
+
+    cpt = models.ForeignKey(CptCode, on_delete=models.CASCADE, related_name="taxonomy_links")
+    taxonomy = models.ForeignKey(
+        ProviderTaxonomy, on_delete=models.PROTECT, related_name="cpt_links"
+    )
+    note = models.TextField(blank=True, help_text="Why this provider type bills the code.")
+
+    class Meta(CptLink.Meta):
+        verbose_name = "provider taxonomy of a CPT code"
+        verbose_name_plural = "provider taxonomies of CPT codes"
+        constraints = [
+            models.UniqueConstraint(fields=["cpt", "taxonomy"], name="codes_cpttaxonomy_unique_pair")
+        ]
+
+    def __str__(self):
+        return f"{self.cpt.code} by {self.taxonomy.code}"
+
+    def natural_key(self):
+        return super().natural_key()
+
+    natural_key.dependencies = ["codes.cptcode", "codes.providertaxonomy"]
+
+
+class CptDiagnosis(CptLink):
+    NATURAL_KEY = ("cpt__code", "icd10__code")
+
+    cpt = models.ForeignKey(CptCode, on_delete=models.CASCADE, related_name="diagnosis_links")
+    icd10 = models.ForeignKey(Icd10Code, on_delete=models.PROTECT, related_name="cpt_links")
+    rationale = models.TextField(
+        blank=True, help_text="Why this diagnosis supports the procedure."
+    )
+
+    class Meta(CptLink.Meta):
+        verbose_name = "diagnosis of a CPT code"
+        verbose_name_plural = "diagnoses of CPT codes"
+        constraints = [
+            models.UniqueConstraint(fields=["cpt", "icd10"], name="codes_cptdiagnosis_unique_pair")
+        ]
+
+    def __str__(self):
+        return f"{self.cpt.code} for {self.icd10.code}"
+
+    def natural_key(self):
+        return super().natural_key()
+
+    natural_key.dependencies = ["codes.cptcode", "codes.icd10code"]
+
+
+class CptPayer(CptLink):
+    NATURAL_KEY = ("cpt__code", "payer__slug")
+
+    cpt = models.ForeignKey(CptCode, on_delete=models.CASCADE, related_name="payer_links")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="cpt_links")
+    coverage_note = models.TextField(blank=True, help_text="What the payer covers and requires.")
+    policy_reference = models.CharField(
+        max_length=500, blank=True, help_text="The payer's policy: a URL or a document number."
+    )
+    last_reviewed = models.DateField(
+        null=True, blank=True, help_text="When an editor last checked the payer's policy."
+    )
+
+    class Meta(CptLink.Meta):
+        verbose_name = "payer of a CPT code"
+        constraints = [
+            models.UniqueConstraint(fields=["cpt", "payer"], name="codes_cptpayer_unique_pair")
+        ]
+
+    def __str__(self):
+        return f"{self.cpt.code} at {self.payer.name}"
+
+    def natural_key(self):
+        return super().natural_key()
+
+    natural_key.dependencies = ["codes.cptcode", "codes.payer"]
+
+
+class RelatedCode(CptLink):
+    """Another CPT code readers of this one should know; it need not have a page on the site."""
+
+    NATURAL_KEY = ("cpt__code", "code")
+
+    cpt = models.ForeignKey(CptCode, on_delete=models.CASCADE, related_name="related_codes")
+    code = CodeField(max_length=5, validators=[validate_cpt_code])
+    description = models.CharField(
+        max_length=255, blank=True, help_text="Our own short wording, never the AMA descriptor."
+    )
+    source = models.TextField(blank=True, help_text="Where the relation is stated, one per line.")
+
+    class Meta(CptLink.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["cpt", "code"], name="codes_relatedcode_unique_pair"),
+            code_shape("relatedcode", CPT_CODE_PATTERN),
+        ]
+
+    def __str__(self):
+        return f"{self.cpt.code} related to {self.code}"
+
+    def natural_key(self):
+        return super().natural_key()
+
+    natural_key.dependencies = ["codes.cptcode"]
+
+    def source_lines(self) -> list[str]:
+        return split_lines(self.source)
+
+    def clean(self):
+        if self.cpt_id and self.code == self.cpt.code:
+            raise ValidationError({"code": "A code cannot be related to itself."})
+
+    def get_absolute_url(self):
+        return reverse("codes:cpt-detail", args=[self.code])

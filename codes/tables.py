@@ -1,0 +1,198 @@
+"""django-tables2 tables, one per listing. Every table has a caption (see templates/_table.html)."""
+
+import django_tables2 as tables
+from django.utils.html import format_html
+
+from .models import (
+    CptCode,
+    Icd10Code,
+    Modifier,
+    Payer,
+    PlaceOfService,
+    ProviderTaxonomy,
+)
+
+UNVERIFIED = '{} <span class="flag" title="From one secondary source or recalled">unverified</span>'
+
+
+def flag_unverified(text, record):
+    return format_html(UNVERIFIED, text) if record.is_unverified else text
+
+
+class Table(tables.Table):
+    """A table with a caption: `Table(rows, caption="…")`."""
+
+    caption = ""
+
+    def __init__(self, *args, caption: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.caption = caption or self.caption
+
+    class Meta:
+        attrs = {"class": "data"}
+        empty_text = "None recorded yet."
+
+
+class CptCodeTable(Table):
+    code = tables.Column("Code", linkify=True)
+    title = tables.Column("Title")
+    service_type = tables.Column("Service type")
+    section = tables.Column("Section")
+    place_of_service = tables.Column(
+        "Typical place of service", linkify=True, order_by=("place_of_service__code",)
+    )
+
+    class Meta(Table.Meta):
+        model = CptCode
+        fields = ("code", "title", "service_type", "section", "place_of_service")
+        caption = "CPT codes"
+
+
+class ReferenceTable(Table):
+    """Index of a code set; `cpt_count` comes from `annotate(cpt_count=Count("cpt_links"))`."""
+
+    cpt_count = tables.Column("CPT codes linked", attrs={"td": {"class": "number"}})
+
+
+class ModifierTable(ReferenceTable):
+    code = tables.Column("Modifier", linkify=True)
+    name = tables.Column("Meaning")
+
+    class Meta(Table.Meta):
+        model = Modifier
+        fields = ("code", "name", "code_set", "kind", "cpt_count")
+
+    def render_name(self, value, record):
+        return flag_unverified(value, record)
+
+
+class TaxonomyTable(ReferenceTable):
+    code = tables.Column("Taxonomy code", linkify=True)
+    classification = tables.Column("Classification")
+    specialization = tables.Column("Specialization", default="")
+
+    class Meta(Table.Meta):
+        model = ProviderTaxonomy
+        fields = ("code", "grouping", "classification", "specialization", "cpt_count")
+
+
+class Icd10Table(ReferenceTable):
+    code = tables.Column("ICD-10-CM code", linkify=True)
+    description = tables.Column("Description")
+    billable = tables.Column("Billable")
+
+    class Meta(Table.Meta):
+        model = Icd10Code
+        fields = ("code", "description", "billable", "cpt_count")
+
+    def render_description(self, value, record):
+        return flag_unverified(value, record)
+
+    def render_billable(self, value):
+        return "Billable" if value else "Header, not billable"
+
+
+class PayerTable(ReferenceTable):
+    name = tables.Column("Payer", linkify=True)
+
+    class Meta(Table.Meta):
+        model = Payer
+        fields = ("name", "cpt_count")
+
+
+class PlaceOfServiceTable(ReferenceTable):
+    code = tables.Column("POS code", linkify=True)
+    name = tables.Column("Name")
+
+    class Meta(Table.Meta):
+        model = PlaceOfService
+        fields = ("code", "name", "cpt_count")
+
+
+# The article's own tables: link rows in the editor's order, not sortable.
+
+
+class ArticleModifierTable(Table):
+    modifier = tables.Column("Modifier", accessor="modifier__code", linkify=lambda record: record.modifier.get_absolute_url())
+    meaning = tables.Column("Meaning", accessor="modifier__name")
+    usage = tables.Column("How it applies to this code")
+
+    class Meta(Table.Meta):
+        orderable = False
+
+
+class ArticleTaxonomyTable(Table):
+    # Column names follow the seed article's table: "Taxonomy Code | Specialty Name".
+    taxonomy = tables.Column("Taxonomy Code", accessor="taxonomy__code", linkify=lambda record: record.taxonomy.get_absolute_url())
+    specialty = tables.Column("Specialty Name", accessor="taxonomy__name")
+    note = tables.Column("Role in this service", default="")
+
+    class Meta(Table.Meta):
+        orderable = False
+
+
+class ArticleDiagnosisTable(Table):
+    icd10 = tables.Column("ICD-10-CM code", accessor="icd10__code", linkify=lambda record: record.icd10.get_absolute_url())
+    description = tables.Column("Description", accessor="icd10__description")
+    billable = tables.Column("Billable", accessor="icd10__billable")
+    rationale = tables.Column("Why it supports the procedure", default="")
+
+    class Meta(Table.Meta):
+        orderable = False
+
+    def render_billable(self, value):
+        return "Billable" if value else "Header, not billable"
+
+
+class ArticlePayerTable(Table):
+    payer = tables.Column("Payer", accessor="payer__name", linkify=lambda record: record.payer.get_absolute_url())
+    coverage_note = tables.Column("Coverage note", default="No coverage note recorded yet.")
+    policy_reference = tables.Column("Policy reference", default="—")
+    last_reviewed = tables.DateColumn("Last reviewed", default="—")
+
+    class Meta(Table.Meta):
+        orderable = False
+
+    def render_policy_reference(self, value):
+        if value.startswith(("https://", "http://")):
+            return format_html('<a href="{}">{}</a>', value, value)
+        return value
+
+
+# Pages of a modifier, taxonomy, diagnosis or payer list the CPT codes linked to them.
+
+
+class LinkedCptTable(Table):
+    cpt = tables.Column("CPT code", accessor="cpt__code", linkify=lambda record: record.cpt.get_absolute_url())
+    title = tables.Column("Title", accessor="cpt__title")
+
+    class Meta(Table.Meta):
+        orderable = False
+        empty_text = "No CPT code on this site links to it yet."
+
+
+class ModifierCptTable(LinkedCptTable):
+    usage = tables.Column("How it applies", default="")
+
+
+class TaxonomyCptTable(LinkedCptTable):
+    note = tables.Column("Role", default="")
+
+
+class DiagnosisCptTable(LinkedCptTable):
+    rationale = tables.Column("Why it supports the procedure", default="")
+
+
+class PayerCptTable(LinkedCptTable):
+    coverage_note = tables.Column("Coverage note", default="No coverage note recorded yet.")
+    last_reviewed = tables.DateColumn("Last reviewed", default="—")
+
+
+class PlaceOfServiceCptTable(Table):
+    code = tables.Column("CPT code", linkify=True)
+    title = tables.Column("Title")
+
+    class Meta(Table.Meta):
+        orderable = False
+        empty_text = "No CPT code on this site has it as its typical place of service."
+

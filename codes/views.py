@@ -1,0 +1,217 @@
+"""Function views: look the record up, build its tables, render."""
+
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django_tables2 import RequestConfig
+
+from . import tables
+from .models import (
+    CptCode,
+    CptDiagnosis,
+    CptModifier,
+    CptPayer,
+    CptTaxonomy,
+    Icd10Code,
+    Modifier,
+    Payer,
+    PlaceOfService,
+    ProviderTaxonomy,
+)
+
+PAGE_SIZE = 50
+
+
+def _get_or_404(queryset, message: str, **lookup):
+    try:
+        return queryset.get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404(message) from None
+
+
+def _paginated(request, table):
+    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    return table
+
+
+def _cpt_table(request):
+    codes = CptCode.objects.select_related("place_of_service")
+    return _paginated(request, tables.CptCodeTable(codes, caption="All CPT codes on cptref"))
+
+
+def home(request):
+    return render(request, "codes/home.html", {"table": _cpt_table(request)})
+
+
+def cpt_list(request):
+    return render(
+        request,
+        "codes/reference_list.html",
+        {
+            "title": "CPT codes",
+            "intro": "Every CPT code with an article on cptref. Select a column heading to sort.",
+            "table": _cpt_table(request),
+        },
+    )
+
+
+def cpt_detail(request, code):
+    if code != code.upper():
+        return redirect("codes:cpt-detail", code.upper(), permanent=True)
+    cpt = _get_or_404(
+        CptCode.objects.with_article(), f"There is no article for CPT code {code} yet.", code=code
+    )
+    context = {
+        "cpt": cpt,
+        "outline": cpt.article_outline(),
+        "modifiers": tables.ArticleModifierTable(
+            cpt.modifier_links.all(), caption=f"Modifiers used with {cpt.code}"
+        ),
+        "taxonomies": tables.ArticleTaxonomyTable(
+            cpt.taxonomy_links.all(), caption=f"Provider taxonomies that bill {cpt.code}"
+        ),
+        "diagnoses": tables.ArticleDiagnosisTable(
+            cpt.diagnosis_links.all(), caption=f"ICD-10-CM diagnoses that support {cpt.code}"
+        ),
+        "payers": tables.ArticlePayerTable(
+            cpt.payer_links.all(), caption=f"Payer coverage of {cpt.code}"
+        ),
+    }
+    return render(request, "codes/cpt_detail.html", context)
+
+
+def _reference_list(request, *, title, intro, table_class, queryset, caption, count="cpt_links"):
+    table = table_class(queryset.annotate(cpt_count=Count(count)), caption=caption)
+    context = {"title": title, "intro": intro, "table": _paginated(request, table)}
+    return render(request, "codes/reference_list.html", context)
+
+
+def _linked_cpt_table(table_class, links, caption):
+    return table_class(links.select_related("cpt").order_by("cpt__code"), caption=caption)
+
+
+def modifier_list(request):
+    return _reference_list(
+        request,
+        title="Modifiers",
+        intro="HCPCS Level II and CPT modifiers used in anesthesia billing.",
+        table_class=tables.ModifierTable,
+        queryset=Modifier.objects.all(),
+        caption="Modifiers",
+    )
+
+
+def modifier_detail(request, code):
+    if code != code.upper():
+        return redirect("codes:modifier-detail", code.upper(), permanent=True)
+    modifier = _get_or_404(
+        Modifier.objects.all(), f"There is no modifier {code} on cptref.", code=code
+    )
+    table = _linked_cpt_table(
+        tables.ModifierCptTable,
+        CptModifier.objects.filter(modifier=modifier),
+        f"CPT codes reported with modifier {modifier.code}",
+    )
+    return render(request, "codes/modifier_detail.html", {"modifier": modifier, "record": modifier, "table": table})
+
+
+def taxonomy_list(request):
+    return _reference_list(
+        request,
+        title="Provider taxonomies",
+        intro="NUCC Health Care Provider Taxonomy codes of the providers who bill these services.",
+        table_class=tables.TaxonomyTable,
+        queryset=ProviderTaxonomy.objects.all(),
+        caption="Provider taxonomies",
+    )
+
+
+def taxonomy_detail(request, code):
+    if code != code.upper():
+        return redirect("codes:taxonomy-detail", code.upper(), permanent=True)
+    taxonomy = _get_or_404(
+        ProviderTaxonomy.objects.all(), f"There is no provider taxonomy {code} on cptref.", code=code
+    )
+    table = _linked_cpt_table(
+        tables.TaxonomyCptTable,
+        CptTaxonomy.objects.filter(taxonomy=taxonomy),
+        f"CPT codes billed by {taxonomy.code}",
+    )
+    return render(request, "codes/taxonomy_detail.html", {"taxonomy": taxonomy, "record": taxonomy, "table": table})
+
+
+def icd10_list(request):
+    return _reference_list(
+        request,
+        title="ICD-10-CM diagnoses",
+        intro="ICD-10-CM diagnosis codes, with whether each is billable or a header.",
+        table_class=tables.Icd10Table,
+        queryset=Icd10Code.objects.all(),
+        caption="ICD-10-CM codes",
+    )
+
+
+def icd10_detail(request, code):
+    canonical = Icd10Code.canonical(code)
+    if code != canonical:
+        return redirect("codes:icd10-detail", canonical, permanent=True)
+    icd10 = _get_or_404(
+        Icd10Code.objects.all(), f"There is no ICD-10-CM code {code} on cptref.", code=code
+    )
+    table = _linked_cpt_table(
+        tables.DiagnosisCptTable,
+        CptDiagnosis.objects.filter(icd10=icd10),
+        f"CPT codes that diagnosis {icd10.code} supports",
+    )
+    return render(request, "codes/icd10_detail.html", {"icd10": icd10, "record": icd10, "table": table})
+
+
+def payer_list(request):
+    return _reference_list(
+        request,
+        title="Payers",
+        intro="Health plans whose coverage of these codes the articles describe.",
+        table_class=tables.PayerTable,
+        queryset=Payer.objects.all(),
+        caption="Payers",
+    )
+
+
+def payer_detail(request, slug):
+    payer = _get_or_404(Payer.objects.all(), f"There is no payer “{slug}” on cptref.", slug=slug)
+    table = _linked_cpt_table(
+        tables.PayerCptTable,
+        CptPayer.objects.filter(payer=payer),
+        f"CPT codes with {payer.name} coverage notes",
+    )
+    return render(request, "codes/payer_detail.html", {"payer": payer, "record": payer, "table": table})
+
+
+def pos_list(request):
+    return _reference_list(
+        request,
+        title="Places of service",
+        intro="CMS place-of-service codes (CMS-1500 item 24B).",
+        table_class=tables.PlaceOfServiceTable,
+        queryset=PlaceOfService.objects.all(),
+        caption="Places of service",
+        count="cpt_codes",
+    )
+
+
+def pos_detail(request, code):
+    place = _get_or_404(
+        PlaceOfService.objects.all(), f"There is no place of service {code} on cptref.", code=code
+    )
+    table = tables.PlaceOfServiceCptTable(
+        place.cpt_codes.all(), caption=f"CPT codes typically billed at POS {place.code}"
+    )
+    return render(request, "codes/pos_detail.html", {"place": place, "record": place, "table": table})
+
+
+def page_not_found(request, exception):
+    """The 404 page: the reason when a view gave one, and the way back to the indexes."""
+    message = ""
+    if exception is not None and exception.args and isinstance(exception.args[0], str):
+        message = exception.args[0]
+    return render(request, "404.html", {"message": message}, status=404)
