@@ -204,9 +204,7 @@ class ProviderTaxonomy(SourcedRecord):
 
     @property
     def name(self) -> str:
-        """The display name, or classification and specialization where NUCC's is not recorded."""
-        if self.display_name:
-            return self.display_name
+        """Classification and specialization: the NUCC levels every source agrees on."""
         if self.specialization:
             return f"{self.classification}: {self.specialization}"
         return self.classification

@@ -53,6 +53,9 @@ class ReferenceTable(Table):
 
     cpt_count = tables.Column("CPT codes linked", attrs={"td": {"class": "number"}})
 
+    class Meta(Table.Meta):
+        pass
+
 
 class ModifierTable(ReferenceTable):
     code = tables.Column("Modifier", linkify=True)
@@ -174,18 +177,30 @@ class LinkedCptTable(Table):
 class ModifierCptTable(LinkedCptTable):
     usage = tables.Column("How it applies", default="")
 
+    class Meta(LinkedCptTable.Meta):
+        pass
+
 
 class TaxonomyCptTable(LinkedCptTable):
     note = tables.Column("Role", default="")
+
+    class Meta(LinkedCptTable.Meta):
+        pass
 
 
 class DiagnosisCptTable(LinkedCptTable):
     rationale = tables.Column("Why it supports the procedure", default="")
 
+    class Meta(LinkedCptTable.Meta):
+        pass
+
 
 class PayerCptTable(LinkedCptTable):
     coverage_note = tables.Column("Coverage note", default="No coverage note recorded yet.")
     last_reviewed = tables.DateColumn("Last reviewed", default="—")
+
+    class Meta(LinkedCptTable.Meta):
+        pass
 
 
 class PlaceOfServiceCptTable(Table):

@@ -31,7 +31,10 @@ class Command(loaddata.Command):
             record.clean_fields()
             record.clean()
         except ValidationError as error:
-            raise CommandError(f"Could not load {describe(record)}: {error.message_dict}") from error
+            problems = "; ".join(
+                f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
+            )
+            raise CommandError(f"Could not load {describe(record)}: {problems}") from error
         try:
             return super().save_obj(obj)
         except (DatabaseError, IntegrityError, ValueError) as error:

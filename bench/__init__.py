@@ -1,0 +1,1 @@
+"""Benchmark of the article page against a minimal view (see README.md)."""
