@@ -1,0 +1,215 @@
+import io
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from codes.models import ArticleSection, CptCode
+
+pytestmark = pytest.mark.django_db
+
+CHANGE_00620 = "admin:codes_cptcode_change"
+
+
+def inline_management(prefix: str, total: int, initial: int) -> dict:
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def change_form_data(cpt: CptCode, **overrides) -> dict:
+    """The change form of a CPT code as the browser would post it, unchanged."""
+    data = {
+        "code": cpt.code,
+        "title": cpt.title,
+        "service_type": cpt.service_type,
+        "section": cpt.section,
+        "place_of_service": cpt.place_of_service_id or "",
+    }
+    inlines = {
+        "sections": (
+            cpt.sections.all(),
+            ["position", "level", "kind", "heading", "slug", "body"],
+        ),
+        "modifier_links": (cpt.modifier_links.all(), ["position", "modifier", "usage"]),
+        "taxonomy_links": (cpt.taxonomy_links.all(), ["position", "taxonomy", "note"]),
+        "diagnosis_links": (cpt.diagnosis_links.all(), ["position", "icd10", "rationale"]),
+        "payer_links": (
+            cpt.payer_links.all(),
+            ["position", "payer", "coverage_note", "policy_reference", "last_reviewed"],
+        ),
+        "related_codes": (cpt.related_codes.all(), ["position", "code", "description", "source"]),
+    }
+    for prefix, (rows, fields) in inlines.items():
+        rows = list(rows)
+        data |= inline_management(prefix, len(rows), len(rows))
+        for i, row in enumerate(rows):
+            data[f"{prefix}-{i}-id"] = row.pk
+            data[f"{prefix}-{i}-cpt"] = cpt.pk
+            for field in fields:
+                value = getattr(row, field + "_id", None) or getattr(row, field)
+                data[f"{prefix}-{i}-{field}"] = "" if value is None else value
+    return data | overrides
+
+
+def test_anonymous_user_is_sent_to_the_login_page(client, cpt_00620):
+    response = client.get(reverse(CHANGE_00620, args=[cpt_00620.pk]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_a_user_outside_staff_cannot_open_the_admin(client, cpt_00620):
+    user = User.objects.create_user("reader", password="a-long-reader-password")
+    user.groups.add(Group.objects.get(name="Editors"))
+    client.force_login(user)
+    response = client.get(reverse(CHANGE_00620, args=[cpt_00620.pk]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_editors_group_can_edit_every_content_model(db):
+    perms = set(
+        Group.objects.get(name="Editors").permissions.values_list("codename", flat=True)
+    )
+    for model in ["cptcode", "articlesection", "cptdiagnosis", "modifier", "payer", "icd10code"]:
+        for action in ["add", "change", "delete", "view"]:
+            assert f"{action}_{model}" in perms
+    assert "change_user" not in perms
+
+
+def test_editor_sees_the_article_with_its_inlines(client, editor, cpt_00620):
+    client.force_login(editor)
+    response = client.get(reverse(CHANGE_00620, args=[cpt_00620.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    for prefix in ["sections", "modifier_links", "taxonomy_links", "diagnosis_links", "payer_links"]:
+        assert f'name="{prefix}-TOTAL_FORMS"' in body
+    assert "Clinical Context" in body
+    assert 'class="admin-autocomplete' in body
+    assert "/admin/r/" in body  # "view on site"
+
+
+def test_an_editor_changes_a_section_and_readers_see_it(client, editor, cpt_00620):
+    client.force_login(editor)
+    section = cpt_00620.sections.get(slug="clinical-context")
+    data = change_form_data(cpt_00620)
+    index = next(i for i, s in enumerate(cpt_00620.sections.all()) if s.pk == section.pk)
+    data[f"sections-{index}-body"] = "Revised clinical context for thoracic cases."
+    response = client.post(reverse(CHANGE_00620, args=[cpt_00620.pk]), data)
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    client.logout()
+    page = client.get(reverse("codes:cpt-detail", args=["00620"])).content.decode()
+    assert "Revised clinical context for thoracic cases." in page
+
+
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"code": "0062"}, "code", "five characters"),
+        ({"code": "0062X"}, "code", "five characters"),
+        ({"title": ""}, "title", "This field is required."),
+    ],
+)
+def test_invalid_input_shows_the_error_and_saves_nothing(
+    client, editor, cpt_00620, overrides, field, message
+):
+    client.force_login(editor)
+    data = change_form_data(cpt_00620, **overrides)
+    data["sections-0-body"] = "This edit must not be saved."
+    response = client.post(reverse(CHANGE_00620, args=[cpt_00620.pk]), data)
+    assert response.status_code == 200
+    assert message in str(response.context["adminform"].form.errors[field])
+    cpt_00620.refresh_from_db()
+    assert cpt_00620.code == "00620" and cpt_00620.title
+    assert not ArticleSection.objects.filter(body="This edit must not be saved.").exists()
+
+
+def test_a_duplicate_code_is_refused(client, editor, cpt_00620):
+    client.force_login(editor)
+    response = client.post(
+        reverse("admin:codes_cptcode_add"),
+        {
+            "code": "00620",
+            "title": "Duplicate",
+            "service_type": "anesthesiology",
+            "section": "Anesthesia",
+            **{
+                k: v
+                for prefix in [
+                    "sections",
+                    "modifier_links",
+                    "taxonomy_links",
+                    "diagnosis_links",
+                    "payer_links",
+                    "related_codes",
+                ]
+                for k, v in inline_management(prefix, 0, 0).items()
+            },
+        },
+    )
+    assert response.status_code == 200
+    assert "already exists" in str(response.context["adminform"].form.errors)
+    assert CptCode.objects.filter(code="00620").count() == 1
+
+
+def test_a_duplicate_diagnosis_link_is_refused(client, editor, cpt_00620):
+    client.force_login(editor)
+    data = change_form_data(cpt_00620)
+    data |= inline_management("diagnosis_links", 3, 2)
+    data |= {
+        "diagnosis_links-2-cpt": cpt_00620.pk,
+        "diagnosis_links-2-position": "3",
+        "diagnosis_links-2-icd10": data["diagnosis_links-0-icd10"],
+        "diagnosis_links-2-rationale": "again",
+    }
+    response = client.post(reverse(CHANGE_00620, args=[cpt_00620.pk]), data)
+    assert response.status_code == 200
+    assert cpt_00620.diagnosis_links.count() == 2
+
+
+def test_autocomplete_finds_diagnoses_for_an_editor(client, editor, content):
+    client.force_login(editor)
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "thoracic",
+            "app_label": "codes",
+            "model_name": "cptdiagnosis",
+            "field_name": "icd10",
+        },
+    )
+    assert response.status_code == 200
+    texts = [item["text"] for item in response.json()["results"]]
+    assert "M48.04 Spinal stenosis, thoracic region" in texts
+
+
+def test_admin_code_list_searches_by_code_and_title(client, editor, content):
+    client.force_login(editor)
+    response = client.get(reverse("admin:codes_cptcode_changelist"), {"q": "thoracic"})
+    assert "00620" in response.content.decode()
+    response = client.get(reverse("admin:codes_cptcode_changelist"), {"q": "lumbar"})
+    assert response.context["cl"].result_count == 0
+
+
+def test_create_editor_makes_a_staff_user_in_the_editors_group(db):
+    out = io.StringIO()
+    call_command(
+        "create_editor", "maria", "--password-stdin",
+        stdin=io.StringIO("correct-horse-battery\n"), stdout=out,
+    )
+    user = User.objects.get(username="maria")
+    assert user.is_staff and not user.is_superuser
+    assert user.groups.filter(name="Editors").exists()
+    assert user.check_password("correct-horse-battery")
+    assert "Created editor maria" in out.getvalue()
+
+
+def test_create_editor_refuses_a_weak_password(db):
+    with pytest.raises(CommandError):
+        call_command("create_editor", "maria", "--password-stdin", stdin=io.StringIO("123\n"))
+    assert not User.objects.filter(username="maria").exists()

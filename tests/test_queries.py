@@ -1,0 +1,84 @@
+"""The number of queries of a page does not grow with the rows it shows (no N+1)."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from codes.models import CptCode, CptDiagnosis, CptModifier, Icd10Code, Modifier
+
+from .conftest import make_cpt
+
+pytestmark = pytest.mark.django_db
+
+
+def add_diagnoses(cpt: CptCode, count: int) -> None:
+    codes = Icd10Code.objects.bulk_create(
+        Icd10Code(code=f"S{n // 100:02d}.{n % 100:02d}", description=f"Test diagnosis {n}")
+        for n in range(count)
+    )
+    CptDiagnosis.objects.bulk_create(
+        CptDiagnosis(cpt=cpt, icd10=icd10, position=n, rationale="test")
+        for n, icd10 in enumerate(codes)
+    )
+
+
+@pytest.mark.parametrize("extra_diagnoses", [0, 198])
+def test_article_page_queries_stay_the_same_with_2_and_200_diagnoses(
+    client, cpt_00620, django_assert_num_queries, extra_diagnoses
+):
+    add_diagnoses(cpt_00620, extra_diagnoses)
+    assert cpt_00620.diagnosis_links.count() == 2 + extra_diagnoses
+    # 1 code with its place of service, 1 sections, 1 each for modifier, taxonomy, diagnosis and
+    # payer links with their records, 1 related codes (with whether each has a page).
+    with django_assert_num_queries(7):
+        response = client.get(reverse("codes:cpt-detail", args=["00620"]))
+    assert len(re.findall(r'href="/icd10/[A-Z]', response.content.decode())) == 2 + extra_diagnoses
+
+
+@pytest.mark.parametrize("codes", [2, 50])
+def test_cpt_index_queries_do_not_grow_with_rows(
+    client, db, django_assert_num_queries, codes
+):
+    for n in range(codes):
+        make_cpt(code=f"{n:05d}")
+    # 1 count for the paginator, 1 page of codes with their places of service.
+    with django_assert_num_queries(2):
+        response = client.get(reverse("codes:cpt-list"))
+    assert response.content.decode().count('href="/codes/0') == codes
+
+
+@pytest.mark.parametrize("links", [2, 200])
+def test_modifier_page_queries_do_not_grow_with_linked_codes(
+    client, content, django_assert_num_queries, links
+):
+    modifier = Modifier.objects.get(code="QS")
+    cpts = CptCode.objects.bulk_create(
+        CptCode(code=f"{n:05d}", title=f"Test {n}", service_type="anesthesiology", section="s")
+        for n in range(1, links - 1 + 1)
+        if f"{n:05d}" != "00620"
+    )[: links - 1]
+    CptModifier.objects.bulk_create(CptModifier(cpt=cpt, modifier=modifier) for cpt in cpts)
+    # 1 modifier, 1 links with their CPT codes.
+    with django_assert_num_queries(2):
+        response = client.get(reverse("codes:modifier-detail", args=["QS"]))
+    assert len(re.findall(r'href="/codes/[0-9]', response.content.decode())) == links
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/modifiers/", "/taxonomies/", "/icd10/", "/payers/", "/places-of-service/"]
+)
+def test_index_pages_take_two_queries(client, content, django_assert_num_queries, url):
+    # 1 count for the paginator, 1 page of rows with their counts of linked CPT codes.
+    with django_assert_num_queries(2):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/taxonomies/207L00000X/", "/icd10/M48.04/", "/payers/aetna/", "/places-of-service/21/"],
+)
+def test_record_pages_take_two_queries(client, content, django_assert_num_queries, url):
+    # 1 record, 1 linked CPT codes.
+    with django_assert_num_queries(2):
+        assert client.get(url).status_code == 200
