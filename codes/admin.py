@@ -137,7 +137,7 @@ class ArticleSectionAdmin(admin.ModelAdmin):
 
 
 class LinkAdmin(admin.ModelAdmin):
-    """The link models are edited inline on the CPT code; these lists help find them across codes."""
+    """Links are edited inline on the CPT code; these lists help find them across codes."""
 
     list_select_related = True
     autocomplete_fields = ["cpt"]

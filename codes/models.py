@@ -1,8 +1,8 @@
-"""The reference data: CPT codes with their articles, the public code sets they link to, and the links.
+"""The reference data: CPT codes with their articles, the public code sets they link to, and links.
 
 Every model has a natural key so fixtures name codes, never numeric ids. Code shapes are enforced
-twice: by a field validator (so forms explain the rule) and by a CheckConstraint (so fixtures and raw
-SQL cannot bypass it).
+twice: by a field validator (so forms explain the rule) and by a CheckConstraint (so fixtures and
+raw SQL cannot bypass it).
 """
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -157,8 +157,8 @@ class Modifier(SourcedRecord):
     code_set = models.CharField(max_length=5, choices=CodeSet.choices, default=CodeSet.HCPCS)
     name = models.CharField(
         max_length=200,
-        help_text="Short meaning. HCPCS Level II wording is public; for CPT modifiers write our own "
-        "paraphrase, never the AMA's text.",
+        help_text="Short meaning. HCPCS Level II wording is public; for CPT modifiers write our "
+        "own paraphrase, never the AMA's text.",
     )
     kind = models.CharField(
         max_length=13,
@@ -197,10 +197,16 @@ class ProviderTaxonomy(SourcedRecord):
         ordering = ["code"]
         verbose_name = "provider taxonomy"
         verbose_name_plural = "provider taxonomies"
-        constraints = [unique_code("providertaxonomy"), code_shape("providertaxonomy", TAXONOMY_PATTERN)]
+        constraints = [
+            unique_code("providertaxonomy"),
+            code_shape("providertaxonomy", TAXONOMY_PATTERN),
+        ]
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("codes:taxonomy-detail", args=[self.code])
 
     @property
     def name(self) -> str:
@@ -208,9 +214,6 @@ class ProviderTaxonomy(SourcedRecord):
         if self.specialization:
             return f"{self.classification}: {self.specialization}"
         return self.classification
-
-    def get_absolute_url(self):
-        return reverse("codes:taxonomy-detail", args=[self.code])
 
 
 class Icd10Code(SourcedRecord):
@@ -245,7 +248,9 @@ class Payer(NaturalKeyModel):
     NATURAL_KEY = ("slug",)
 
     name = models.CharField(max_length=200, help_text="As readers know it, e.g. UnitedHealthcare.")
-    slug = models.SlugField(max_length=200, help_text="Its address on the site, e.g. unitedhealthcare.")
+    slug = models.SlugField(
+        max_length=200, help_text="Its address on the site, e.g. unitedhealthcare."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -375,7 +380,9 @@ class ArticleSection(NaturalKeyModel):
     class Meta:
         ordering = ["cpt", "position", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["cpt", "slug"], name="codes_articlesection_unique_slug"),
+            models.UniqueConstraint(
+                fields=["cpt", "slug"], name="codes_articlesection_unique_slug"
+            ),
             models.CheckConstraint(
                 condition=Q(level__in=[2, 3]), name="codes_articlesection_level_valid"
             ),
@@ -384,13 +391,13 @@ class ArticleSection(NaturalKeyModel):
     def __str__(self):
         return f"{self.cpt.code}: {self.heading}"
 
+    def get_absolute_url(self):
+        return f"{self.cpt.get_absolute_url()}#{self.slug}"
+
     def natural_key(self):
         return super().natural_key()
 
     natural_key.dependencies = ["codes.cptcode"]
-
-    def get_absolute_url(self):
-        return f"{self.cpt.get_absolute_url()}#{self.slug}"
 
     @property
     def shows_coding_tables(self) -> bool:
@@ -417,7 +424,9 @@ class CptModifier(CptLink):
     class Meta(CptLink.Meta):
         verbose_name = "modifier of a CPT code"
         constraints = [
-            models.UniqueConstraint(fields=["cpt", "modifier"], name="codes_cptmodifier_unique_pair")
+            models.UniqueConstraint(
+                fields=["cpt", "modifier"], name="codes_cptmodifier_unique_pair"
+            )
         ]
 
     def __str__(self):
@@ -442,7 +451,9 @@ class CptTaxonomy(CptLink):
         verbose_name = "provider taxonomy of a CPT code"
         verbose_name_plural = "provider taxonomies of CPT codes"
         constraints = [
-            models.UniqueConstraint(fields=["cpt", "taxonomy"], name="codes_cpttaxonomy_unique_pair")
+            models.UniqueConstraint(
+                fields=["cpt", "taxonomy"], name="codes_cpttaxonomy_unique_pair"
+            )
         ]
 
     def __str__(self):
@@ -459,9 +470,7 @@ class CptDiagnosis(CptLink):
 
     cpt = models.ForeignKey(CptCode, on_delete=models.CASCADE, related_name="diagnosis_links")
     icd10 = models.ForeignKey(Icd10Code, on_delete=models.PROTECT, related_name="cpt_links")
-    rationale = models.TextField(
-        blank=True, help_text="Why this diagnosis supports the procedure."
-    )
+    rationale = models.TextField(blank=True, help_text="Why this diagnosis supports the procedure.")
 
     class Meta(CptLink.Meta):
         verbose_name = "diagnosis of a CPT code"
@@ -528,6 +537,13 @@ class RelatedCode(CptLink):
     def __str__(self):
         return f"{self.cpt.code} related to {self.code}"
 
+    def get_absolute_url(self):
+        return reverse("codes:cpt-detail", args=[self.code])
+
+    def clean(self):
+        if self.cpt_id and self.code == self.cpt.code:
+            raise ValidationError({"code": "A code cannot be related to itself."})
+
     def natural_key(self):
         return super().natural_key()
 
@@ -535,10 +551,3 @@ class RelatedCode(CptLink):
 
     def source_lines(self) -> list[str]:
         return split_lines(self.source)
-
-    def clean(self):
-        if self.cpt_id and self.code == self.cpt.code:
-            raise ValidationError({"code": "A code cannot be related to itself."})
-
-    def get_absolute_url(self):
-        return reverse("codes:cpt-detail", args=[self.code])

@@ -116,7 +116,11 @@ class PlaceOfServiceTable(ReferenceTable):
 
 
 class ArticleModifierTable(Table):
-    modifier = tables.Column("Modifier", accessor="modifier__code", linkify=lambda record: record.modifier.get_absolute_url())
+    modifier = tables.Column(
+        "Modifier",
+        accessor="modifier__code",
+        linkify=lambda record: record.modifier.get_absolute_url(),
+    )
     meaning = tables.Column("Meaning", accessor="modifier__name")
     usage = tables.Column("How it applies to this code")
 
@@ -126,7 +130,11 @@ class ArticleModifierTable(Table):
 
 class ArticleTaxonomyTable(Table):
     # Column names follow the seed article's table: "Taxonomy Code | Specialty Name".
-    taxonomy = tables.Column("Taxonomy Code", accessor="taxonomy__code", linkify=lambda record: record.taxonomy.get_absolute_url())
+    taxonomy = tables.Column(
+        "Taxonomy Code",
+        accessor="taxonomy__code",
+        linkify=lambda record: record.taxonomy.get_absolute_url(),
+    )
     specialty = tables.Column("Specialty Name", accessor="taxonomy__name")
     note = tables.Column("Role in this service", default="")
 
@@ -135,7 +143,11 @@ class ArticleTaxonomyTable(Table):
 
 
 class ArticleDiagnosisTable(Table):
-    icd10 = tables.Column("ICD-10-CM code", accessor="icd10__code", linkify=lambda record: record.icd10.get_absolute_url())
+    icd10 = tables.Column(
+        "ICD-10-CM code",
+        accessor="icd10__code",
+        linkify=lambda record: record.icd10.get_absolute_url(),
+    )
     description = tables.Column("Description", accessor="icd10__description")
     billable = tables.Column("Billable", accessor="icd10__billable")
     rationale = tables.Column("Why it supports the procedure", default="")
@@ -148,7 +160,9 @@ class ArticleDiagnosisTable(Table):
 
 
 class ArticlePayerTable(Table):
-    payer = tables.Column("Payer", accessor="payer__name", linkify=lambda record: record.payer.get_absolute_url())
+    payer = tables.Column(
+        "Payer", accessor="payer__name", linkify=lambda record: record.payer.get_absolute_url()
+    )
     coverage_note = tables.Column("Coverage note", default="No coverage note recorded yet.")
     policy_reference = tables.Column("Policy reference", default="—")
     last_reviewed = tables.DateColumn("Last reviewed", default="—")
@@ -166,7 +180,9 @@ class ArticlePayerTable(Table):
 
 
 class LinkedCptTable(Table):
-    cpt = tables.Column("CPT code", accessor="cpt__code", linkify=lambda record: record.cpt.get_absolute_url())
+    cpt = tables.Column(
+        "CPT code", accessor="cpt__code", linkify=lambda record: record.cpt.get_absolute_url()
+    )
     title = tables.Column("Title", accessor="cpt__title")
 
     class Meta(Table.Meta):
@@ -210,4 +226,3 @@ class PlaceOfServiceCptTable(Table):
     class Meta(Table.Meta):
         orderable = False
         empty_text = "No CPT code on this site has it as its typical place of service."
-

@@ -2,7 +2,7 @@
 
 from django.db.models import Count
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django_tables2 import RequestConfig
 
 from . import tables
@@ -112,7 +112,11 @@ def modifier_detail(request, code):
         CptModifier.objects.filter(modifier=modifier),
         f"CPT codes reported with modifier {modifier.code}",
     )
-    return render(request, "codes/modifier_detail.html", {"modifier": modifier, "record": modifier, "table": table})
+    return render(
+        request,
+        "codes/modifier_detail.html",
+        {"modifier": modifier, "record": modifier, "table": table},
+    )
 
 
 def taxonomy_list(request):
@@ -130,14 +134,20 @@ def taxonomy_detail(request, code):
     if code != code.upper():
         return redirect("codes:taxonomy-detail", code.upper(), permanent=True)
     taxonomy = _get_or_404(
-        ProviderTaxonomy.objects.all(), f"There is no provider taxonomy {code} on cptref.", code=code
+        ProviderTaxonomy.objects.all(),
+        f"There is no provider taxonomy {code} on cptref.",
+        code=code,
     )
     table = _linked_cpt_table(
         tables.TaxonomyCptTable,
         CptTaxonomy.objects.filter(taxonomy=taxonomy),
         f"CPT codes billed by {taxonomy.code}",
     )
-    return render(request, "codes/taxonomy_detail.html", {"taxonomy": taxonomy, "record": taxonomy, "table": table})
+    return render(
+        request,
+        "codes/taxonomy_detail.html",
+        {"taxonomy": taxonomy, "record": taxonomy, "table": table},
+    )
 
 
 def icd10_list(request):
@@ -163,7 +173,9 @@ def icd10_detail(request, code):
         CptDiagnosis.objects.filter(icd10=icd10),
         f"CPT codes that diagnosis {icd10.code} supports",
     )
-    return render(request, "codes/icd10_detail.html", {"icd10": icd10, "record": icd10, "table": table})
+    return render(
+        request, "codes/icd10_detail.html", {"icd10": icd10, "record": icd10, "table": table}
+    )
 
 
 def payer_list(request):
@@ -184,7 +196,9 @@ def payer_detail(request, slug):
         CptPayer.objects.filter(payer=payer),
         f"CPT codes with {payer.name} coverage notes",
     )
-    return render(request, "codes/payer_detail.html", {"payer": payer, "record": payer, "table": table})
+    return render(
+        request, "codes/payer_detail.html", {"payer": payer, "record": payer, "table": table}
+    )
 
 
 def pos_list(request):
@@ -206,7 +220,9 @@ def pos_detail(request, code):
     table = tables.PlaceOfServiceCptTable(
         place.cpt_codes.all(), caption=f"CPT codes typically billed at POS {place.code}"
     )
-    return render(request, "codes/pos_detail.html", {"place": place, "record": place, "table": table})
+    return render(
+        request, "codes/pos_detail.html", {"place": place, "record": place, "table": table}
+    )
 
 
 def page_not_found(request, exception):

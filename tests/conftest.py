@@ -8,7 +8,9 @@ from django.core.management import call_command
 from codes.models import CptCode, Icd10Code
 
 FIXTURE_FILES = sorted(Path(settings.FIXTURE_DIRS[0]).glob("*.json"))
-SEED = Path(__file__).parent / "data" / "seed_00620.txt"  # copy of shared/seeds/000_b56d1f9a7e32f63c.txt
+SEED = (
+    Path(__file__).parent / "data" / "seed_00620.txt"
+)  # copy of shared/seeds/000_b56d1f9a7e32f63c.txt
 
 
 @pytest.fixture(autouse=True)

@@ -73,9 +73,7 @@ def test_a_user_outside_staff_cannot_open_the_admin(client, cpt_00620):
 
 
 def test_editors_group_can_edit_every_content_model(db):
-    perms = set(
-        Group.objects.get(name="Editors").permissions.values_list("codename", flat=True)
-    )
+    perms = set(Group.objects.get(name="Editors").permissions.values_list("codename", flat=True))
     for model in ["cptcode", "articlesection", "cptdiagnosis", "modifier", "payer", "icd10code"]:
         for action in ["add", "change", "delete", "view"]:
             assert f"{action}_{model}" in perms
@@ -87,7 +85,13 @@ def test_editor_sees_the_article_with_its_inlines(client, editor, cpt_00620):
     response = client.get(reverse(CHANGE_00620, args=[cpt_00620.pk]))
     body = response.content.decode()
     assert response.status_code == 200
-    for prefix in ["sections", "modifier_links", "taxonomy_links", "diagnosis_links", "payer_links"]:
+    for prefix in [
+        "sections",
+        "modifier_links",
+        "taxonomy_links",
+        "diagnosis_links",
+        "payer_links",
+    ]:
         assert f'name="{prefix}-TOTAL_FORMS"' in body
     assert "Clinical Context" in body
     assert 'class="admin-autocomplete' in body
@@ -199,8 +203,11 @@ def test_admin_code_list_searches_by_code_and_title(client, editor, content):
 def test_create_editor_makes_a_staff_user_in_the_editors_group(db):
     out = io.StringIO()
     call_command(
-        "create_editor", "maria", "--password-stdin",
-        stdin=io.StringIO("correct-horse-battery\n"), stdout=out,
+        "create_editor",
+        "maria",
+        "--password-stdin",
+        stdin=io.StringIO("correct-horse-battery\n"),
+        stdout=out,
     )
     user = User.objects.get(username="maria")
     assert user.is_staff and not user.is_superuser

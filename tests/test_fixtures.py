@@ -103,7 +103,11 @@ def test_invalid_code_names_the_record_and_changes_nothing(content, tmp_path):
         [
             {
                 "model": "codes.icd10code",
-                "fields": {"code": "M48.09", "description": "Spinal stenosis, other", "billable": True},
+                "fields": {
+                    "code": "M48.09",
+                    "description": "Spinal stenosis, other",
+                    "billable": True,
+                },
             },
             {
                 "model": "codes.cptcode",
@@ -125,13 +129,17 @@ def test_invalid_code_names_the_record_and_changes_nothing(content, tmp_path):
 
 def test_empty_required_field_names_the_record(content, tmp_path):
     path = write_fixture(
-        tmp_path, [{"model": "codes.modifier", "fields": {"code": "QZ", "name": "", "kind": "pricing"}}]
+        tmp_path,
+        [{"model": "codes.modifier", "fields": {"code": "QZ", "name": "", "kind": "pricing"}}],
     )
     with pytest.raises(CommandError) as error:
         call_command("loaddata", path, verbosity=0)
     assert "codes.Modifier (QZ)" in str(error.value)
     assert "name" in str(error.value)
-    assert Modifier.objects.get(code="QZ").name == "CRNA service: without medical direction by a physician"
+    assert (
+        Modifier.objects.get(code="QZ").name
+        == "CRNA service: without medical direction by a physician"
+    )
 
 
 def test_malformed_json_names_the_file_and_changes_nothing(content, tmp_path):

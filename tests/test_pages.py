@@ -41,8 +41,12 @@ def test_every_sentence_of_the_seed_is_on_the_00620_page(client, content):
     missing = [s for s in sentences if s.removeprefix("QS: ").removeprefix("QX: ") not in page]
     assert missing == []
     # The two modifier entries are separate records, each with its code.
-    assert re.search(r"QS Monitored anesthesia care service Monitored anesthesia care service\.", page)
-    assert re.search(r"QX CRNA service: with medical direction by a physician CRNA service with", page)
+    assert re.search(
+        r"QS Monitored anesthesia care service Monitored anesthesia care service\.", page
+    )
+    assert re.search(
+        r"QX CRNA service: with medical direction by a physician CRNA service with", page
+    )
 
 
 def test_article_sections_follow_the_seed_order(client, content):
@@ -65,8 +69,15 @@ def test_article_sections_follow_the_seed_order(client, content):
 
 def test_article_parts_have_stable_anchors_and_a_table_of_contents(client, content):
     body = client.get(reverse("codes:cpt-detail", args=["00620"])).content.decode()
-    toc = body[body.index('<nav class="toc"') : body.index("</nav>", body.index('<nav class="toc"'))]
-    for anchor in ["cpt-code-overview", "clinical-context", "coding-specifications", "payer-coverage"]:
+    toc = body[
+        body.index('<nav class="toc"') : body.index("</nav>", body.index('<nav class="toc"'))
+    ]
+    for anchor in [
+        "cpt-code-overview",
+        "clinical-context",
+        "coding-specifications",
+        "payer-coverage",
+    ]:
         assert f'<section id="{anchor}"' in body
         assert f'href="#{anchor}"' in toc
 
@@ -75,13 +86,22 @@ def test_article_shows_code_overview_and_linked_records(client, content):
     response = client.get(reverse("codes:cpt-detail", args=["00620"]))
     body = response.content.decode()
     page = text_of(response)
-    assert "<title>00620 · Anesthesia for Thoracic Spine and Cord Procedures | cptref</title>" in body
+    assert (
+        "<title>00620 · Anesthesia for Thoracic Spine and Cord Procedures | cptref</title>" in body
+    )
     assert "<h1>CPT 00620: Anesthesia for Thoracic Spine and Cord Procedures</h1>" in body
     assert "Service type Anesthesiology" in page
     assert "Section Anesthesia › Spine and Spinal Cord" in page
     assert 'href="/places-of-service/21/">POS 21, Inpatient Hospital' in body
-    for url in ["/modifiers/QS/", "/modifiers/QX/", "/taxonomies/207L00000X/",
-                "/taxonomies/367500000X/", "/icd10/M48.04/", "/icd10/M51.04/", "/payers/aetna/"]:
+    for url in [
+        "/modifiers/QS/",
+        "/modifiers/QX/",
+        "/taxonomies/207L00000X/",
+        "/taxonomies/367500000X/",
+        "/icd10/M48.04/",
+        "/icd10/M51.04/",
+        "/payers/aetna/",
+    ]:
         assert f'href="{url}"' in body
     assert "Spinal stenosis, thoracic region" in page
     assert "Intervertebral disc disorders with myelopathy, thoracic region" in page
@@ -134,22 +154,55 @@ def test_index_tables_sort_by_a_column(client, content):
     "url, title, expected",
     [
         ("/codes/", "CPT codes | cptref", ["00620", "Anesthesia for Thoracic Spine"]),
-        ("/modifiers/", "Modifiers | cptref", ["QS", "Monitored anesthesia care service", "HCPCS Level II"]),
+        (
+            "/modifiers/",
+            "Modifiers | cptref",
+            ["QS", "Monitored anesthesia care service", "HCPCS Level II"],
+        ),
         ("/taxonomies/", "Provider taxonomies | cptref", ["207L00000X", "Anesthesiology"]),
         ("/icd10/", "ICD-10-CM diagnoses | cptref", ["M48.04", "Header, not billable"]),
         ("/payers/", "Payers | cptref", ["Aetna", "UnitedHealthcare"]),
         ("/places-of-service/", "Places of service | cptref", ["21", "Inpatient Hospital"]),
-        ("/modifiers/QS/", "Modifier QS · Monitored anesthesia care service | cptref",
-         ["Informational", "pricing modifier first", "00620", "Used when the anesthesia provider"]),
-        ("/modifiers/AA/", "Modifier AA · Anesthesia services performed personally by anesthesiologist | cptref",
-         ["No CPT code on this site links to it yet.", "100% of allowance"]),
-        ("/taxonomies/207L00000X/", "Taxonomy 207L00000X · Anesthesiology | cptref",
-         ["Allopathic &amp; Osteopathic Physicians", "Anesthesiology Physician", "unverified", "00620"]),
-        ("/icd10/M48.04/", "ICD-10-CM M48.04 · Spinal stenosis, thoracic region | cptref",
-         ["Yes: valid on a claim", "00620", "Thoracic spinal stenosis can compress"]),
-        ("/icd10/M48.06/", "ICD-10-CM M48.06 · Spinal stenosis, lumbar region | cptref",
-         ["No: a header", "M48.061"]),
-        ("/payers/aetna/", "Aetna · payer coverage | cptref", ["00620", "No coverage note recorded yet."]),
+        (
+            "/modifiers/QS/",
+            "Modifier QS · Monitored anesthesia care service | cptref",
+            [
+                "Informational",
+                "pricing modifier first",
+                "00620",
+                "Used when the anesthesia provider",
+            ],
+        ),
+        (
+            "/modifiers/AA/",
+            "Modifier AA · Anesthesia services performed personally by anesthesiologist | cptref",
+            ["No CPT code on this site links to it yet.", "100% of allowance"],
+        ),
+        (
+            "/taxonomies/207L00000X/",
+            "Taxonomy 207L00000X · Anesthesiology | cptref",
+            [
+                "Allopathic &amp; Osteopathic Physicians",
+                "Anesthesiology Physician",
+                "unverified",
+                "00620",
+            ],
+        ),
+        (
+            "/icd10/M48.04/",
+            "ICD-10-CM M48.04 · Spinal stenosis, thoracic region | cptref",
+            ["Yes: valid on a claim", "00620", "Thoracic spinal stenosis can compress"],
+        ),
+        (
+            "/icd10/M48.06/",
+            "ICD-10-CM M48.06 · Spinal stenosis, lumbar region | cptref",
+            ["No: a header", "M48.061"],
+        ),
+        (
+            "/payers/aetna/",
+            "Aetna · payer coverage | cptref",
+            ["00620", "No coverage note recorded yet."],
+        ),
         ("/places-of-service/21/", "Place of service 21 · Inpatient Hospital | cptref", ["00620"]),
     ],
 )
@@ -182,7 +235,9 @@ def test_unverified_records_are_marked(client, content):
         ("/icd10/M4804/", "/icd10/M48.04/"),
     ],
 )
-def test_codes_typed_in_another_form_redirect_to_the_canonical_page(client, content, url, canonical):
+def test_codes_typed_in_another_form_redirect_to_the_canonical_page(
+    client, content, url, canonical
+):
     response = client.get(url)
     assert response.status_code == 301
     assert response["Location"] == canonical

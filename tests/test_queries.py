@@ -37,9 +37,7 @@ def test_article_page_queries_stay_the_same_with_2_and_200_diagnoses(
 
 
 @pytest.mark.parametrize("codes", [2, 50])
-def test_cpt_index_queries_do_not_grow_with_rows(
-    client, db, django_assert_num_queries, codes
-):
+def test_cpt_index_queries_do_not_grow_with_rows(client, db, django_assert_num_queries, codes):
     for n in range(codes):
         make_cpt(code=f"{n:05d}")
     # 1 count for the paginator, 1 page of codes with their places of service.

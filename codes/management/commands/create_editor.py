@@ -40,7 +40,9 @@ class Command(BaseCommand):
         try:
             group = Group.objects.get(name=EDITORS)
         except Group.DoesNotExist:
-            raise CommandError("The Editors group is missing: run `manage.py migrate` first.") from None
+            raise CommandError(
+                "The Editors group is missing: run `manage.py migrate` first."
+            ) from None
         with transaction.atomic():
             user, created = User.objects.get_or_create(username=username)
             user.email = email or user.email

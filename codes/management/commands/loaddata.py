@@ -38,4 +38,6 @@ class Command(loaddata.Command):
         try:
             return super().save_obj(obj)
         except (DatabaseError, IntegrityError, ValueError) as error:
-            raise CommandError(f"Could not load {describe(record)}: {error.__cause__ or error}") from error
+            raise CommandError(
+                f"Could not load {describe(record)}: {error.__cause__ or error}"
+            ) from error
