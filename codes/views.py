@@ -8,10 +8,6 @@ from django_tables2 import RequestConfig
 from . import tables
 from .models import (
     CptCode,
-    CptDiagnosis,
-    CptModifier,
-    CptPayer,
-    CptTaxonomy,
     Icd10Code,
     Modifier,
     Payer,
@@ -86,8 +82,11 @@ def _reference_list(request, *, title, intro, table_class, queryset, caption, co
     return render(request, "codes/reference_list.html", context)
 
 
-def _linked_cpt_table(table_class, links, caption):
-    return table_class(links.select_related("cpt").order_by("cpt__code"), caption=caption)
+def _record_page(request, kind, record, table_class, caption):
+    """A record's page, `codes/<kind>_detail.html`, with the CPT codes linked to it."""
+    links = record.cpt_links.select_related("cpt").order_by("cpt__code")
+    table = table_class(links, caption=caption)
+    return render(request, f"codes/{kind}_detail.html", {"record": record, "table": table})
 
 
 def modifier_list(request):
@@ -104,19 +103,9 @@ def modifier_list(request):
 def modifier_detail(request, code):
     if code != code.upper():
         return redirect("codes:modifier-detail", code.upper(), permanent=True)
-    modifier = _get_or_404(
-        Modifier.objects.all(), f"There is no modifier {code} on cptref.", code=code
-    )
-    table = _linked_cpt_table(
-        tables.ModifierCptTable,
-        CptModifier.objects.filter(modifier=modifier),
-        f"CPT codes reported with modifier {modifier.code}",
-    )
-    return render(
-        request,
-        "codes/modifier_detail.html",
-        {"modifier": modifier, "record": modifier, "table": table},
-    )
+    modifier = _get_or_404(Modifier.objects, f"There is no modifier {code} on cptref.", code=code)
+    caption = f"CPT codes reported with modifier {modifier.code}"
+    return _record_page(request, "modifier", modifier, tables.ModifierCptTable, caption)
 
 
 def taxonomy_list(request):
@@ -133,21 +122,10 @@ def taxonomy_list(request):
 def taxonomy_detail(request, code):
     if code != code.upper():
         return redirect("codes:taxonomy-detail", code.upper(), permanent=True)
-    taxonomy = _get_or_404(
-        ProviderTaxonomy.objects.all(),
-        f"There is no provider taxonomy {code} on cptref.",
-        code=code,
-    )
-    table = _linked_cpt_table(
-        tables.TaxonomyCptTable,
-        CptTaxonomy.objects.filter(taxonomy=taxonomy),
-        f"CPT codes billed by {taxonomy.code}",
-    )
-    return render(
-        request,
-        "codes/taxonomy_detail.html",
-        {"taxonomy": taxonomy, "record": taxonomy, "table": table},
-    )
+    message = f"There is no provider taxonomy {code} on cptref."
+    taxonomy = _get_or_404(ProviderTaxonomy.objects, message, code=code)
+    caption = f"CPT codes billed by {taxonomy.code}"
+    return _record_page(request, "taxonomy", taxonomy, tables.TaxonomyCptTable, caption)
 
 
 def icd10_list(request):
@@ -165,17 +143,10 @@ def icd10_detail(request, code):
     canonical = Icd10Code.canonical(code)
     if code != canonical:
         return redirect("codes:icd10-detail", canonical, permanent=True)
-    icd10 = _get_or_404(
-        Icd10Code.objects.all(), f"There is no ICD-10-CM code {code} on cptref.", code=code
-    )
-    table = _linked_cpt_table(
-        tables.DiagnosisCptTable,
-        CptDiagnosis.objects.filter(icd10=icd10),
-        f"CPT codes that diagnosis {icd10.code} supports",
-    )
-    return render(
-        request, "codes/icd10_detail.html", {"icd10": icd10, "record": icd10, "table": table}
-    )
+    message = f"There is no ICD-10-CM code {code} on cptref."
+    icd10 = _get_or_404(Icd10Code.objects, message, code=code)
+    caption = f"CPT codes that diagnosis {icd10.code} supports"
+    return _record_page(request, "icd10", icd10, tables.DiagnosisCptTable, caption)
 
 
 def payer_list(request):
@@ -190,15 +161,9 @@ def payer_list(request):
 
 
 def payer_detail(request, slug):
-    payer = _get_or_404(Payer.objects.all(), f"There is no payer “{slug}” on cptref.", slug=slug)
-    table = _linked_cpt_table(
-        tables.PayerCptTable,
-        CptPayer.objects.filter(payer=payer),
-        f"CPT codes with {payer.name} coverage notes",
-    )
-    return render(
-        request, "codes/payer_detail.html", {"payer": payer, "record": payer, "table": table}
-    )
+    payer = _get_or_404(Payer.objects, f"There is no payer “{slug}” on cptref.", slug=slug)
+    caption = f"CPT codes with {payer.name} coverage notes"
+    return _record_page(request, "payer", payer, tables.PayerCptTable, caption)
 
 
 def pos_list(request):
@@ -214,15 +179,12 @@ def pos_list(request):
 
 
 def pos_detail(request, code):
-    place = _get_or_404(
-        PlaceOfService.objects.all(), f"There is no place of service {code} on cptref.", code=code
-    )
+    message = f"There is no place of service {code} on cptref."
+    place = _get_or_404(PlaceOfService.objects, message, code=code)
     table = tables.PlaceOfServiceCptTable(
         place.cpt_codes.all(), caption=f"CPT codes typically billed at POS {place.code}"
     )
-    return render(
-        request, "codes/pos_detail.html", {"place": place, "record": place, "table": table}
-    )
+    return render(request, "codes/pos_detail.html", {"record": place, "table": table})
 
 
 def page_not_found(request, exception):
