@@ -1,8 +1,9 @@
 """Serve cptref with gunicorn on 127.0.0.1 and compare the article page with a minimal view.
 
-The minimal view renders a static template holding the article's own HTML (inside
-{% verbatim %}), so both responses have the same size and pass through the same middleware and
-server settings; the difference is the work the article view does (queries, tables, templates).
+The minimal view renders a static template holding the article's own HTML (inside Jinja2's
+{% raw %}, the engine of the site's pages), so both responses have the same size and pass through
+the same middleware and server settings; the difference is the work the article view does
+(queries and templates).
 Both URLs are measured in alternating rounds with wrk if it is installed, else with a Python
 load generator (threads, http.client). Prints requests/s, p50/p99 latency, bytes per response
 and the ratio article/minimal. Exits 0 whatever the ratio: it is a benchmark, not a test.
@@ -214,7 +215,7 @@ def main():
             DJANGO_SETTINGS_MODULE="bench.settings", DJANGO_DEBUG="false", BENCH_TEMPLATE_DIR=tmp
         )
         html, db = render_article()
-        template = "{% verbatim %}" + html + "{% endverbatim %}"
+        template = "{% raw %}" + html + "{% endraw %}"
         Path(tmp, "bench_minimal.html").write_text(template, encoding="utf-8")
 
         with gunicorn(args.workers, dict(os.environ), Path(tmp, "gunicorn.log")) as port:

@@ -5,11 +5,15 @@ twice: by a field validator (so forms explain the rule) and by a CheckConstraint
 raw SQL cannot bypass it).
 """
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.urls import reverse
+from django.db.models import Q
+from django.utils.html import escape, format_html
+
+from .paths import code_url
 
 CPT_CODE_PATTERN = r"^[0-9]{4}[0-9FTU]$"
 MODIFIER_PATTERN = r"^[0-9A-Z]{2}$"
@@ -56,8 +60,42 @@ def unique_code(model: str) -> models.UniqueConstraint:
     return models.UniqueConstraint(fields=["code"], name=f"codes_{model}_unique_code")
 
 
-def split_lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+def taxonomy_name(classification: str, specialization: str) -> str:
+    """How a taxonomy is named on the site: the NUCC levels every source agrees on."""
+    return f"{classification}: {specialization}" if specialization else classification
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    """One line of a record's sources: a URL with the words after it, or a citation."""
+
+    href: str
+    label: str
+    note: str
+
+    def __html__(self) -> str:
+        """Templates print a source as a link to its URL, or as plain text."""
+        text = (
+            format_html('<a href="{}">{}</a>', self.href, self.label)
+            if self.href
+            else escape(self.label)
+        )
+        return format_html("{} {}", text, self.note) if self.note else text
+
+
+def source_links(text: str) -> list[SourceLink]:
+    """Sources as links: one per line; a line that starts with a URL links to it."""
+    links = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith(("https://", "http://")):
+            href, _, note = line.partition(" ")
+            label = href.split("://", 1)[1]
+            label = label if len(label) <= 60 else label[:59] + "…"
+            links.append(SourceLink(href, label, note.strip()))
+        elif line:
+            links.append(SourceLink("", line, ""))
+    return links
 
 
 class NaturalKeyManager(models.Manager):
@@ -116,8 +154,8 @@ class SourcedRecord(NaturalKeyModel):
     class Meta:
         abstract = True
 
-    def source_lines(self) -> list[str]:
-        return split_lines(self.source)
+    def source_links(self) -> list[SourceLink]:
+        return source_links(self.source)
 
     @property
     def is_unverified(self) -> bool:
@@ -139,7 +177,7 @@ class PlaceOfService(SourcedRecord):
         return f"{self.code} {self.name}"
 
     def get_absolute_url(self):
-        return reverse("codes:pos-detail", args=[self.code])
+        return code_url("codes:pos-detail", self.code)
 
 
 class Modifier(SourcedRecord):
@@ -179,7 +217,7 @@ class Modifier(SourcedRecord):
         return f"{self.code} {self.name}"
 
     def get_absolute_url(self):
-        return reverse("codes:modifier-detail", args=[self.code])
+        return code_url("codes:modifier-detail", self.code)
 
 
 class ProviderTaxonomy(SourcedRecord):
@@ -206,14 +244,11 @@ class ProviderTaxonomy(SourcedRecord):
         return f"{self.code} {self.name}"
 
     def get_absolute_url(self):
-        return reverse("codes:taxonomy-detail", args=[self.code])
+        return code_url("codes:taxonomy-detail", self.code)
 
     @property
     def name(self) -> str:
-        """Classification and specialization: the NUCC levels every source agrees on."""
-        if self.specialization:
-            return f"{self.classification}: {self.specialization}"
-        return self.classification
+        return taxonomy_name(self.classification, self.specialization)
 
 
 class Icd10Code(SourcedRecord):
@@ -235,7 +270,7 @@ class Icd10Code(SourcedRecord):
         return f"{self.code} {self.description}"
 
     def get_absolute_url(self):
-        return reverse("codes:icd10-detail", args=[self.code])
+        return code_url("codes:icd10-detail", self.code)
 
     @staticmethod
     def canonical(code: str) -> str:
@@ -263,25 +298,7 @@ class Payer(NaturalKeyModel):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("codes:payer-detail", args=[self.slug])
-
-
-class CptCodeQuerySet(models.QuerySet):
-    def with_article(self):
-        """Everything the article page shows: one query for the code and one per related list."""
-        return self.select_related("place_of_service").prefetch_related(
-            "sections",
-            Prefetch("modifier_links", queryset=CptModifier.objects.select_related("modifier")),
-            Prefetch("taxonomy_links", queryset=CptTaxonomy.objects.select_related("taxonomy")),
-            Prefetch("diagnosis_links", queryset=CptDiagnosis.objects.select_related("icd10")),
-            Prefetch("payer_links", queryset=CptPayer.objects.select_related("payer")),
-            Prefetch(
-                "related_codes",
-                queryset=RelatedCode.objects.annotate(
-                    on_site=Exists(CptCode.objects.filter(code=OuterRef("code")))
-                ),
-            ),
-        )
+        return code_url("codes:payer-detail", self.slug)
 
 
 class CptCode(NaturalKeyModel):
@@ -320,8 +337,6 @@ class CptCode(NaturalKeyModel):
     diagnoses = models.ManyToManyField(Icd10Code, through="CptDiagnosis", related_name="cpt_codes")
     payers = models.ManyToManyField(Payer, through="CptPayer", related_name="cpt_codes")
 
-    objects = NaturalKeyManager.from_queryset(CptCodeQuerySet)()
-
     class Meta:
         ordering = ["code"]
         verbose_name = "CPT code"
@@ -332,22 +347,11 @@ class CptCode(NaturalKeyModel):
         return f"{self.code} {self.title}"
 
     def get_absolute_url(self):
-        return reverse("codes:cpt-detail", args=[self.code])
+        return code_url("codes:cpt-detail", self.code)
 
     @property
     def headline(self) -> str:
         return f"CPT {self.code}: {self.title}"
-
-    def article_outline(self) -> list["ArticleSection"]:
-        """Top-level sections, each with `.subsections`; uses the prefetched sections, no query."""
-        outline: list[ArticleSection] = []
-        for section in self.sections.all():
-            section.subsections = []
-            if section.level == ArticleSection.Level.SECTION or not outline:
-                outline.append(section)
-            else:
-                outline[-1].subsections.append(section)
-        return outline
 
 
 class ArticleSection(NaturalKeyModel):
@@ -378,7 +382,7 @@ class ArticleSection(NaturalKeyModel):
     )
 
     class Meta:
-        ordering = ["cpt", "position", "pk"]
+        ordering = ["cpt_id", "position", "pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["cpt", "slug"], name="codes_articlesection_unique_slug"
@@ -399,10 +403,6 @@ class ArticleSection(NaturalKeyModel):
 
     natural_key.dependencies = ["codes.cptcode"]
 
-    @property
-    def shows_coding_tables(self) -> bool:
-        return self.kind == self.Kind.CODING
-
 
 class CptLink(NaturalKeyModel):
     """Base of the models that link a CPT code to a record and say why."""
@@ -411,7 +411,7 @@ class CptLink(NaturalKeyModel):
 
     class Meta:
         abstract = True
-        ordering = ["cpt", "position", "pk"]
+        ordering = ["cpt_id", "position", "pk"]
 
 
 class CptModifier(CptLink):
@@ -538,7 +538,7 @@ class RelatedCode(CptLink):
         return f"{self.cpt.code} related to {self.code}"
 
     def get_absolute_url(self):
-        return reverse("codes:cpt-detail", args=[self.code])
+        return code_url("codes:cpt-detail", self.code)
 
     def clean(self):
         if self.cpt_id and self.code == self.cpt.code:
@@ -549,5 +549,5 @@ class RelatedCode(CptLink):
 
     natural_key.dependencies = ["codes.cptcode"]
 
-    def source_lines(self) -> list[str]:
-        return split_lines(self.source)
+    def source_links(self) -> list[SourceLink]:
+        return source_links(self.source)

@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django_tables2 import RequestConfig
 
-from . import tables
+from . import article, tables
 from .models import (
     CptCode,
     Icd10Code,
@@ -54,26 +54,11 @@ def cpt_list(request):
 def cpt_detail(request, code):
     if code != code.upper():
         return redirect("codes:cpt-detail", code.upper(), permanent=True)
-    cpt = _get_or_404(
-        CptCode.objects.with_article(), f"There is no article for CPT code {code} yet.", code=code
-    )
-    context = {
-        "cpt": cpt,
-        "outline": cpt.article_outline(),
-        "modifiers": tables.ArticleModifierTable(
-            cpt.modifier_links.all(), caption=f"Modifiers used with {cpt.code}"
-        ),
-        "taxonomies": tables.ArticleTaxonomyTable(
-            cpt.taxonomy_links.all(), caption=f"Provider taxonomies that bill {cpt.code}"
-        ),
-        "diagnoses": tables.ArticleDiagnosisTable(
-            cpt.diagnosis_links.all(), caption=f"ICD-10-CM diagnoses that support {cpt.code}"
-        ),
-        "payers": tables.ArticlePayerTable(
-            cpt.payer_links.all(), caption=f"Payer coverage of {cpt.code}"
-        ),
-    }
-    return render(request, "codes/cpt_detail.html", context)
+    try:
+        page = article.load(code)
+    except CptCode.DoesNotExist:
+        raise Http404(f"There is no article for CPT code {code} yet.") from None
+    return render(request, "codes/cpt_detail.html", {"article": page})
 
 
 def _reference_list(request, *, title, intro, table_class, queryset, caption, count="cpt_links"):

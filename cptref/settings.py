@@ -57,10 +57,24 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "cptref.urls"
 
+# The site's pages are Jinja2 templates in templates/ (see codes/templating.py); the admin and
+# django-tables2's table template use Django's language, from templates/django/ and the apps.
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "codes.templating.environment",
+            "context_processors": [
+                "django.template.context_processors.request",
+                "codes.context_processors.site_nav",
+            ],
+        },
+    },
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates" / "django"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

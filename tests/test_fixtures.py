@@ -61,7 +61,7 @@ def test_reference_records_keep_their_sources(content):
     for model in (Modifier, ProviderTaxonomy, Icd10Code, PlaceOfService):
         assert not model.objects.filter(source="").exists(), model
     qs = Modifier.objects.get(code="QS")
-    assert any("dir.ca.gov" in line for line in qs.source_lines())
+    assert "https://www.dir.ca.gov/t8/9789_18_11.html" in [link.href for link in qs.source_links()]
     assert Icd10Code.objects.get(code="M50.02").is_unverified
     assert not Icd10Code.objects.get(code="M48.04").is_unverified
 

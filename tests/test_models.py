@@ -13,6 +13,7 @@ from codes.models import (
     PlaceOfService,
     ProviderTaxonomy,
     RelatedCode,
+    source_links,
 )
 
 from .conftest import make_cpt, make_icd10
@@ -123,19 +124,17 @@ def test_codes_are_ordered_by_code():
     assert list(CptCode.objects.values_list("code", flat=True)) == ["00600", "00620", "00630"]
 
 
-def test_article_outline_nests_subsections_in_order(cpt_00620):
-    outline = cpt_00620.article_outline()
-    assert [s.slug for s in outline] == [
-        "summary-overview",
-        "cpt-code-overview",
-        "clinical-coding-specifications",
-    ]
-    assert [s.slug for s in outline[2].subsections] == ["clinical-context", "coding-specifications"]
-
-
 @pytest.mark.parametrize(
     "given, canonical",
     [("M48.04", "M48.04"), ("m48.04", "M48.04"), ("M4804", "M48.04"), ("m54", "M54")],
 )
 def test_icd10_codes_have_one_canonical_form(given, canonical):
     assert Icd10Code.canonical(given) == canonical
+
+
+def test_sources_print_as_links_or_escaped_citations():
+    links = source_links("https://example.org/a?b=1 (billable)\n\n<i>CMS manual</i> ch. 12")
+    assert [str(link.__html__()) for link in links] == [
+        '<a href="https://example.org/a?b=1">example.org/a?b=1</a> (billable)',
+        "&lt;i&gt;CMS manual&lt;/i&gt; ch. 12",
+    ]

@@ -1,3 +1,4 @@
+import datetime
 import html
 import re
 
@@ -121,10 +122,12 @@ def test_an_editors_payer_note_appears_on_the_article(client, content):
     link = CptPayer.objects.get(cpt__code="00620", payer__slug="cigna-health")
     link.coverage_note = "Prior authorisation required for elective cases."
     link.policy_reference = "https://example.org/policy/123"
+    link.last_reviewed = datetime.date(2026, 3, 3)
     link.save()
     body = client.get(reverse("codes:cpt-detail", args=["00620"])).content.decode()
     assert "Prior authorisation required for elective cases." in body
-    assert '<a href="https://example.org/policy/123">' in body
+    assert 'href="https://example.org/policy/123"' in body
+    assert "<td>3 Mar 2026</td>" in body
 
 
 def test_section_text_is_escaped_not_trusted(client, content):
