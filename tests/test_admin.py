@@ -22,6 +22,24 @@ def inline_management(prefix: str, total: int, initial: int) -> dict:
     }
 
 
+INLINE_PREFIXES = [
+    "sections",
+    "modifier_links",
+    "taxonomy_links",
+    "diagnosis_links",
+    "payer_links",
+    "related_codes",
+]
+
+
+def no_inline_rows() -> dict:
+    return {
+        key: value
+        for prefix in INLINE_PREFIXES
+        for key, value in inline_management(prefix, 0, 0).items()
+    }
+
+
 def change_form_data(cpt: CptCode, **overrides) -> dict:
     """The change form of a CPT code as the browser would post it, unchanged."""
     data = {
@@ -142,18 +160,7 @@ def test_a_duplicate_code_is_refused(client, editor, cpt_00620):
             "title": "Duplicate",
             "service_type": "anesthesiology",
             "section": "Anesthesia",
-            **{
-                k: v
-                for prefix in [
-                    "sections",
-                    "modifier_links",
-                    "taxonomy_links",
-                    "diagnosis_links",
-                    "payer_links",
-                    "related_codes",
-                ]
-                for k, v in inline_management(prefix, 0, 0).items()
-            },
+            **no_inline_rows(),
         },
     )
     assert response.status_code == 200

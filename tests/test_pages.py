@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.views.defaults import server_error
 
 from codes.models import ArticleSection, CptPayer
 
@@ -269,3 +270,10 @@ def test_unknown_and_malformed_addresses_get_the_helpful_404(client, content, ur
     assert message in body
     assert 'href="/codes/"' in body
     assert "<script>" not in body.split("<main", 1)[1]
+
+
+def test_server_errors_show_a_plain_page_without_details(rf):
+    response = server_error(rf.get("/codes/00620/"))
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()
+    assert "Traceback" not in response.content.decode()
