@@ -18,7 +18,9 @@ from .paths import code_url
 CPT_CODE_PATTERN = r"^[0-9]{4}[0-9FTU]$"
 MODIFIER_PATTERN = r"^[0-9A-Z]{2}$"
 TAXONOMY_PATTERN = r"^[0-9A-Z]{9}X$"
-ICD10_PATTERN = r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$"
+ICD10_PATTERN = r"^[A-Z][0-9A-Z]{2}(\.[0-9A-Z]{1,4})?$"
+ICD10_BLOCK_PATTERN = r"^[A-Z][0-9A-Z]{2}-[A-Z][0-9A-Z]{2}$"
+ICD10_CHAPTER_PATTERN = r"^[0-9]{1,2}$"
 POS_PATTERN = r"^[0-9]{2}$"
 
 validate_cpt_code = RegexValidator(
@@ -33,9 +35,10 @@ validate_taxonomy_code = RegexValidator(
     "A NUCC taxonomy code has ten characters: nine letters or digits, then X (e.g. 207L00000X).",
 )
 validate_icd10_code = RegexValidator(
-    ICD10_PATTERN,
-    "An ICD-10-CM code is a letter, a digit and a letter or digit, optionally followed by a dot "
-    "and up to four more (e.g. M48.04).",
+    f"{ICD10_PATTERN}|{ICD10_BLOCK_PATTERN}|{ICD10_CHAPTER_PATTERN}",
+    "An ICD-10-CM code is three letters or digits (the first a letter), optionally followed by a "
+    "dot and up to four more (e.g. M48.04); a block is a range such as M45-M49, a chapter a "
+    "number.",
 )
 validate_pos_code = RegexValidator(POS_PATTERN, "A place-of-service code has two digits (e.g. 21).")
 
@@ -208,6 +211,15 @@ class Modifier(SourcedRecord):
     payment_effect = models.TextField(
         blank=True, help_text="Its effect on Medicare payment, where the sources state one."
     )
+    asa_units = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Physical status modifiers: units added by the ASA Relative Value Guide "
+        "convention many commercial payers follow, where the sources give them.",
+    )
+    medicare_units = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Physical status modifiers: units Medicare adds."
+    )
 
     class Meta:
         ordering = ["code"]
@@ -230,6 +242,11 @@ class ProviderTaxonomy(SourcedRecord):
         max_length=200, blank=True, help_text="NUCC area of specialization, if any."
     )
     display_name = models.CharField(max_length=200, blank=True, help_text="NUCC display name.")
+    definition = models.TextField(blank=True, help_text="NUCC definition.")
+    nucc_notes = models.TextField(blank=True, help_text="NUCC's notes (sources, dates of change).")
+    nucc_section = models.CharField(
+        max_length=20, blank=True, help_text="NUCC section: Individual or Non-Individual."
+    )
 
     class Meta:
         ordering = ["code"]
@@ -252,19 +269,54 @@ class ProviderTaxonomy(SourcedRecord):
 
 
 class Icd10Code(SourcedRecord):
+    """A node of the ICD-10-CM tabular list: a chapter, a block, a category or a code."""
+
+    class Kind(models.TextChoices):
+        CHAPTER = "chapter", "Chapter"
+        BLOCK = "block", "Block"
+        CATEGORY = "category", "Category"
+        CODE = "code", "Code"
+
     code = CodeField(
-        max_length=8, validators=[validate_icd10_code], help_text="With its dot, e.g. M48.04."
+        max_length=8,
+        validators=[validate_icd10_code],
+        help_text="With its dot, e.g. M48.04; a block as a range (M45-M49), a chapter by number.",
     )
     description = models.CharField(max_length=500, help_text="The official ICD-10-CM description.")
     billable = models.BooleanField(
         default=True, help_text="Valid on a claim. Header codes that have children are not."
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CODE)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    # Set by import_icd10cm from the tabular list: the chapter (for filtering) and the codes of
+    # all ancestors, "13/M45-M49/M48/M48.0" (for breadcrumbs in one query).
+    chapter = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lineage = models.CharField(max_length=100, blank=True, editable=False)
+    position = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Order in the tabular list."
     )
 
     class Meta:
         ordering = ["code"]
         verbose_name = "ICD-10-CM code"
         verbose_name_plural = "ICD-10-CM codes"
-        constraints = [unique_code("icd10code"), code_shape("icd10code", ICD10_PATTERN)]
+        constraints = [
+            unique_code("icd10code"),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=["category", "code"], code__regex=ICD10_PATTERN)
+                    | Q(kind="block", code__regex=ICD10_BLOCK_PATTERN)
+                    | Q(kind="chapter", code__regex=ICD10_CHAPTER_PATTERN)
+                ),
+                name="codes_icd10code_code_format",
+                violation_error_message="The code does not have the shape of its kind.",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "code"], name="codes_icd10_kind_code")]
 
     def __str__(self):
         return f"{self.code} {self.description}"
@@ -274,9 +326,17 @@ class Icd10Code(SourcedRecord):
 
     @staticmethod
     def canonical(code: str) -> str:
-        """M4804, m48.04 and M48.04 all become M48.04."""
+        """M4804, m48.04 and M48.04 all become M48.04; a block keeps its dash."""
         bare = code.strip().upper().replace(".", "")
-        return f"{bare[:3]}.{bare[3:]}" if len(bare) > 3 else bare
+        if "-" in bare or len(bare) <= 3:
+            return bare
+        return f"{bare[:3]}.{bare[3:]}"
+
+    def ancestors(self) -> list["Icd10Code"]:
+        """Chapter first, parent last: one query, from the stored lineage."""
+        codes = [code for code in self.lineage.split("/") if code]
+        found = {c.code: c for c in Icd10Code.objects.filter(code__in=codes)}
+        return [found[code] for code in codes if code in found]
 
 
 class Payer(NaturalKeyModel):
