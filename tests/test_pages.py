@@ -164,7 +164,7 @@ def test_index_tables_sort_by_a_column(client, content):
             ["QS", "Monitored anesthesia care service", "HCPCS Level II"],
         ),
         ("/taxonomies/", "Provider taxonomies | cptref", ["207L00000X", "Anesthesiology"]),
-        ("/icd10/", "ICD-10-CM diagnoses | cptref", ["M48.04", "Header, not billable"]),
+        ("/icd10/codes/", "ICD-10-CM codes | cptref", ["M48.04", "Header, not billable"]),
         ("/payers/", "Payers | cptref", ["Aetna", "UnitedHealthcare"]),
         ("/places-of-service/", "Places of service | cptref", ["21", "Inpatient Hospital"]),
         (
@@ -255,7 +255,7 @@ def test_codes_typed_in_another_form_redirect_to_the_canonical_page(
         ("/icd10/Z99.99/", "There is no ICD-10-CM code Z99.99 on cptref."),
         ("/taxonomies/999999999X/", "There is no provider taxonomy 999999999X on cptref."),
         ("/payers/nobody/", "There is no payer “nobody” on cptref."),
-        ("/places-of-service/99/", "There is no place of service 99 on cptref."),
+        ("/places-of-service/98/", "There is no place of service 98 on cptref."),
         ("/codes/<script>/", "There is no page at this address."),
         ("/codes/..%2F..%2F/", "There is no page at this address."),
         ("/codes/" + "0" * 2000 + "/", "There is no page at this address."),
