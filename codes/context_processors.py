@@ -4,7 +4,7 @@ NAV = [
     ("CPT codes", "codes:cpt-list"),
     ("Modifiers", "codes:modifier-list"),
     ("Taxonomies", "codes:taxonomy-list"),
-    ("ICD-10-CM", "codes:icd10-list"),
+    ("ICD-10-CM", "codes:icd10-chapters"),
     ("Payers", "codes:payer-list"),
     ("Places of service", "codes:pos-list"),
 ]

@@ -24,7 +24,12 @@ class TaxonomyConverter(CptCodeConverter):
 
 
 class Icd10Converter(CptCodeConverter):
-    regex = r"[A-Za-z][0-9][0-9A-Za-z](?:\.?[0-9A-Za-z]{1,4})?"
+    # A code (M48.04, also typed M4804), a block (M45-M49) or a chapter (13).
+    regex = (
+        r"[A-Za-z][0-9A-Za-z]{2}(?:\.?[0-9A-Za-z]{1,4})?"
+        r"|[A-Za-z][0-9A-Za-z]{2}-[A-Za-z][0-9A-Za-z]{2}"
+        r"|[0-9]{1,2}"
+    )
 
 
 class PlaceOfServiceConverter(CptCodeConverter):

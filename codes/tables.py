@@ -36,8 +36,8 @@ class Table(tables.Table):
 class CptCodeTable(Table):
     code = tables.Column("Code", linkify=True)
     title = tables.Column("Title")
-    service_type = tables.Column("Service type")
-    section = tables.Column("Section")
+    service_type = tables.Column("Service type", order_by=("service_type", "code"))
+    section = tables.Column("Section", order_by=("section", "code"))
     place_of_service = tables.Column(
         "Typical place of service", linkify=True, order_by=("place_of_service__code",)
     )
@@ -60,6 +60,8 @@ class ReferenceTable(Table):
 class ModifierTable(ReferenceTable):
     code = tables.Column("Modifier", linkify=True)
     name = tables.Column("Meaning")
+    code_set = tables.Column("Code set", order_by=("code_set", "code"))
+    kind = tables.Column("Kind", order_by=("kind", "code"))
 
     class Meta(Table.Meta):
         model = Modifier
@@ -71,28 +73,59 @@ class ModifierTable(ReferenceTable):
 
 class TaxonomyTable(ReferenceTable):
     code = tables.Column("Taxonomy code", linkify=True)
-    classification = tables.Column("Classification")
-    specialization = tables.Column("Specialization", default="")
+    grouping = tables.Column("Grouping", order_by=("grouping", "code"))
+    classification = tables.Column("Classification", order_by=("classification", "code"))
+    specialization = tables.Column(
+        "Specialization", default="", order_by=("specialization", "code")
+    )
 
     class Meta(Table.Meta):
         model = ProviderTaxonomy
         fields = ("code", "grouping", "classification", "specialization", "cpt_count")
 
 
-class Icd10Table(ReferenceTable):
+def render_billable(value) -> str:
+    return "Billable" if value else "Header, not billable"
+
+
+class Icd10Table(Table):
     code = tables.Column("ICD-10-CM code", linkify=True)
     description = tables.Column("Description")
-    billable = tables.Column("Billable")
+    billable = tables.Column("Billable", order_by=("billable", "code"))
+    chapter = tables.Column("Chapter", order_by=("chapter__position", "code"))
 
     class Meta(Table.Meta):
         model = Icd10Code
-        fields = ("code", "description", "billable", "cpt_count")
+        fields = ("code", "description", "billable", "chapter")
 
     def render_description(self, value, record):
         return flag_unverified(value, record)
 
     def render_billable(self, value):
-        return "Billable" if value else "Header, not billable"
+        return render_billable(value)
+
+    def render_chapter(self, value):
+        return value.description
+
+    def value_chapter(self, value):
+        return value.description
+
+
+class Icd10ChildTable(Table):
+    """The entries one level down in the tabular list, in its order."""
+
+    code = tables.Column("Code", linkify=True)
+    description = tables.Column("Description")
+    kind = tables.Column("Kind")
+    billable = tables.Column("Billable")
+
+    class Meta(Table.Meta):
+        model = Icd10Code
+        fields = ("code", "description", "kind", "billable")
+        orderable = False
+
+    def render_billable(self, value):
+        return render_billable(value)
 
 
 class PayerTable(ReferenceTable):

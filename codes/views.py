@@ -4,8 +4,9 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django_tables2 import RequestConfig
+from django_tables2.export import TableExport
 
-from . import article, tables
+from . import article, filters, tables
 from .models import (
     CptCode,
     Icd10Code,
@@ -16,6 +17,8 @@ from .models import (
 )
 
 PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500  # ?per_page= may ask for more rows per page, up to this
+EXPORT_FORMATS = [("csv", "CSV"), ("xlsx", "Excel (XLSX)")]
 
 
 def _get_or_404(queryset, message: str, **lookup):
@@ -26,28 +29,62 @@ def _get_or_404(queryset, message: str, **lookup):
 
 
 def _paginated(request, table):
-    RequestConfig(request, paginate={"per_page": PAGE_SIZE}).configure(table)
+    """Sort from ?sort=, paginate from ?page= and ?per_page=. A page out of range or not a
+    number shows the nearest page; a page size out of 1..MAX_PAGE_SIZE the default."""
+    RequestConfig(request, paginate=False).configure(table)
+    per_page = request.GET.get(table.prefixed_per_page_field, "")
+    per_page = int(per_page) if per_page.isdigit() else PAGE_SIZE
+    table.paginate(per_page=per_page if 0 < per_page <= MAX_PAGE_SIZE else PAGE_SIZE)
+    table.page = table.paginator.get_page(request.GET.get(table.prefixed_page_field))
     return table
 
 
-def _cpt_table(request):
-    codes = CptCode.objects.select_related("place_of_service")
-    return _paginated(request, tables.CptCodeTable(codes, caption="All CPT codes on cptref"))
+def _export_links(request):
+    """The current page's filters and sort, as CSV and XLSX downloads of every matching row."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    links = []
+    for fmt, label in EXPORT_FORMATS:
+        query["_export"] = fmt
+        links.append((label, f"?{query.urlencode()}"))
+    return links
+
+
+def _index(request, *, title, intro, table, filterset=None, export_name, extra=None):
+    """An index page: a sortable, paginated table, its filters, and its export of the filter."""
+    _paginated(request, table)
+    export_format = request.GET.get("_export")
+    if TableExport.is_valid_format(export_format):
+        return TableExport(export_format, table).response(f"{export_name}.{export_format}")
+    context = {
+        "title": title,
+        "intro": intro,
+        "table": table,
+        "filter": filterset,
+        "export_links": _export_links(request),
+        **(extra or {}),
+    }
+    return render(request, "codes/reference_list.html", context)
+
+
+def _cpt_codes():
+    return CptCode.objects.select_related("place_of_service")
 
 
 def home(request):
-    return render(request, "codes/home.html", {"table": _cpt_table(request)})
+    table = tables.CptCodeTable(_cpt_codes(), caption="CPT codes on cptref")
+    return render(request, "codes/home.html", {"table": _paginated(request, table)})
 
 
 def cpt_list(request):
-    return render(
+    filterset = filters.CptCodeFilter(request.GET, queryset=_cpt_codes())
+    return _index(
         request,
-        "codes/reference_list.html",
-        {
-            "title": "CPT codes",
-            "intro": "Every CPT code with an article on cptref. Select a column heading to sort.",
-            "table": _cpt_table(request),
-        },
+        title="CPT codes",
+        intro="Every CPT code with an article on cptref. Select a column heading to sort.",
+        table=tables.CptCodeTable(filterset.qs, caption="CPT codes on cptref"),
+        filterset=filterset,
+        export_name="cpt-codes",
     )
 
 
@@ -61,27 +98,24 @@ def cpt_detail(request, code):
     return render(request, "codes/cpt_detail.html", {"article": page})
 
 
-def _reference_list(request, *, title, intro, table_class, queryset, caption, count="cpt_links"):
-    table = table_class(queryset.annotate(cpt_count=Count(count)), caption=caption)
-    context = {"title": title, "intro": intro, "table": _paginated(request, table)}
-    return render(request, "codes/reference_list.html", context)
-
-
-def _record_page(request, kind, record, table_class, caption):
+def _record_page(request, kind, record, table_class, caption, extra=None):
     """A record's page, `codes/<kind>_detail.html`, with the CPT codes linked to it."""
     links = record.cpt_links.select_related("cpt").order_by("cpt__code")
     table = table_class(links, caption=caption)
-    return render(request, f"codes/{kind}_detail.html", {"record": record, "table": table})
+    context = {"record": record, "table": table, **(extra or {})}
+    return render(request, f"codes/{kind}_detail.html", context)
 
 
 def modifier_list(request):
-    return _reference_list(
+    rows = Modifier.objects.annotate(cpt_count=Count("cpt_links"))
+    filterset = filters.ModifierFilter(request.GET, queryset=rows)
+    return _index(
         request,
         title="Modifiers",
         intro="HCPCS Level II and CPT modifiers used in anesthesia billing.",
-        table_class=tables.ModifierTable,
-        queryset=Modifier.objects.all(),
-        caption="Modifiers",
+        table=tables.ModifierTable(filterset.qs, caption="Modifiers"),
+        filterset=filterset,
+        export_name="modifiers",
     )
 
 
@@ -94,13 +128,15 @@ def modifier_detail(request, code):
 
 
 def taxonomy_list(request):
-    return _reference_list(
+    rows = ProviderTaxonomy.objects.annotate(cpt_count=Count("cpt_links"))
+    filterset = filters.TaxonomyFilter(request.GET, queryset=rows)
+    return _index(
         request,
         title="Provider taxonomies",
         intro="NUCC Health Care Provider Taxonomy codes of the providers who bill these services.",
-        table_class=tables.TaxonomyTable,
-        queryset=ProviderTaxonomy.objects.all(),
-        caption="Provider taxonomies",
+        table=tables.TaxonomyTable(filterset.qs, caption="Provider taxonomies"),
+        filterset=filterset,
+        export_name="provider-taxonomies",
     )
 
 
@@ -113,14 +149,26 @@ def taxonomy_detail(request, code):
     return _record_page(request, "taxonomy", taxonomy, tables.TaxonomyCptTable, caption)
 
 
+def icd10_chapters(request):
+    chapters = Icd10Code.objects.filter(kind=Icd10Code.Kind.CHAPTER).order_by("position")
+    table = tables.Icd10ChildTable(chapters, caption="Chapters of ICD-10-CM", orderable=False)
+    context = {"table": table}
+    return render(request, "codes/icd10_chapters.html", context)
+
+
 def icd10_list(request):
-    return _reference_list(
+    rows = Icd10Code.objects.filter(
+        kind__in=[Icd10Code.Kind.CATEGORY, Icd10Code.Kind.CODE]
+    ).select_related("chapter")
+    filterset = filters.Icd10Filter(request.GET, queryset=rows)
+    return _index(
         request,
-        title="ICD-10-CM diagnoses",
-        intro="ICD-10-CM diagnosis codes, with whether each is billable or a header.",
-        table_class=tables.Icd10Table,
-        queryset=Icd10Code.objects.all(),
-        caption="ICD-10-CM codes",
+        title="ICD-10-CM codes",
+        intro="Every ICD-10-CM category and code, with whether it is billable. Filter by chapter "
+        "or billability, sort by a column heading, or download the filtered list.",
+        table=tables.Icd10Table(filterset.qs, caption="ICD-10-CM codes"),
+        filterset=filterset,
+        export_name="icd-10-cm",
     )
 
 
@@ -130,18 +178,23 @@ def icd10_detail(request, code):
         return redirect("codes:icd10-detail", canonical, permanent=True)
     message = f"There is no ICD-10-CM code {code} on cptref."
     icd10 = _get_or_404(Icd10Code.objects, message, code=code)
+    children = tables.Icd10ChildTable(
+        icd10.children.order_by("position"), caption=f"Within {icd10.code}"
+    )
     caption = f"CPT codes that diagnosis {icd10.code} supports"
-    return _record_page(request, "icd10", icd10, tables.DiagnosisCptTable, caption)
+    extra = {"ancestors": icd10.ancestors(), "children": _paginated(request, children)}
+    return _record_page(request, "icd10", icd10, tables.DiagnosisCptTable, caption, extra)
 
 
 def payer_list(request):
-    return _reference_list(
+    return _index(
         request,
         title="Payers",
         intro="Health plans whose coverage of these codes the articles describe.",
-        table_class=tables.PayerTable,
-        queryset=Payer.objects.all(),
-        caption="Payers",
+        table=tables.PayerTable(
+            Payer.objects.annotate(cpt_count=Count("cpt_links")), caption="Payers"
+        ),
+        export_name="payers",
     )
 
 
@@ -152,14 +205,15 @@ def payer_detail(request, slug):
 
 
 def pos_list(request):
-    return _reference_list(
+    return _index(
         request,
         title="Places of service",
         intro="CMS place-of-service codes (CMS-1500 item 24B).",
-        table_class=tables.PlaceOfServiceTable,
-        queryset=PlaceOfService.objects.all(),
-        caption="Places of service",
-        count="cpt_codes",
+        table=tables.PlaceOfServiceTable(
+            PlaceOfService.objects.annotate(cpt_count=Count("cpt_codes")),
+            caption="Places of service",
+        ),
+        export_name="places-of-service",
     )
 
 

@@ -40,8 +40,9 @@ def test_article_page_queries_stay_the_same_with_2_and_200_diagnoses(
 def test_cpt_index_queries_do_not_grow_with_rows(client, db, django_assert_num_queries, codes):
     for n in range(codes):
         make_cpt(code=f"{n:05d}")
-    # 1 count for the paginator, 1 page of codes with their places of service.
-    with django_assert_num_queries(2):
+    # 1 sections for the section filter, 1 count for the paginator, 1 page of codes with their
+    # places of service.
+    with django_assert_num_queries(3):
         response = client.get(reverse("codes:cpt-list"))
     assert response.content.decode().count('href="/codes/0') == codes
 
@@ -64,19 +65,56 @@ def test_modifier_page_queries_do_not_grow_with_linked_codes(
 
 
 @pytest.mark.parametrize(
-    "url", ["/", "/modifiers/", "/taxonomies/", "/icd10/", "/payers/", "/places-of-service/"]
+    "url, queries",
+    [
+        # 1 count for the paginator, 1 page of rows (with their counts of linked CPT codes).
+        ("/", 2),
+        ("/modifiers/", 2),
+        ("/payers/", 2),
+        ("/places-of-service/", 2),
+        # and 1 query of choices per filter that lists the values in the database.
+        ("/codes/", 3),
+        ("/icd10/codes/", 3),
+        ("/taxonomies/", 4),
+        # the chapters, one table without pagination.
+        ("/icd10/", 1),
+    ],
 )
-def test_index_pages_take_two_queries(client, content, django_assert_num_queries, url):
-    # 1 count for the paginator, 1 page of rows with their counts of linked CPT codes.
-    with django_assert_num_queries(2):
+def test_index_pages_take_a_fixed_number_of_queries(
+    client, content, django_assert_num_queries, url, queries
+):
+    with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200
 
 
+@pytest.mark.parametrize("per_page", [10, 200])
+def test_icd10_index_queries_do_not_grow_with_page_size(
+    client, content, django_assert_num_queries, per_page
+):
+    Icd10Code.objects.bulk_create(
+        Icd10Code(code=f"A{n // 100:02d}.{n % 100:02d}", description=f"Test {n}")
+        for n in range(250)
+    )
+    # 1 chapters for the chapter filter, 1 count, 1 page of codes with their chapters.
+    with django_assert_num_queries(3):
+        response = client.get(reverse("codes:icd10-list"), {"per_page": per_page})
+    assert len(re.findall(r'href="/icd10/A', response.content.decode())) == per_page
+
+
 @pytest.mark.parametrize(
-    "url",
-    ["/taxonomies/207L00000X/", "/icd10/M48.04/", "/payers/aetna/", "/places-of-service/21/"],
+    "url, queries",
+    [
+        # 1 record, 1 linked CPT codes.
+        ("/taxonomies/207L00000X/", 2),
+        ("/payers/aetna/", 2),
+        ("/places-of-service/21/", 2),
+        # 1 record, 1 count of children, 1 linked CPT codes (the fixtures give it no ancestors
+        # and no children; tests/test_icd10.py counts a page inside the tree).
+        ("/icd10/M48.04/", 3),
+    ],
 )
-def test_record_pages_take_two_queries(client, content, django_assert_num_queries, url):
-    # 1 record, 1 linked CPT codes.
-    with django_assert_num_queries(2):
+def test_record_pages_take_a_fixed_number_of_queries(
+    client, content, django_assert_num_queries, url, queries
+):
+    with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200

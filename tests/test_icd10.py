@@ -1,0 +1,180 @@
+"""ICD-10-CM: the full import, the tabular-list pages and their canonical addresses."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from codes.models import CptDiagnosis, Icd10Code
+
+pytestmark = pytest.mark.django_db
+
+Kind = Icd10Code.Kind
+
+
+def make_tree():
+    """Chapter 13 > block M45-M49 > category M48 > M48.0 > M48.04, as the import stores them."""
+    chapter = Icd10Code.objects.create(
+        code="13", kind=Kind.CHAPTER, billable=False, description="Musculoskeletal (M00-M99)"
+    )
+    block = Icd10Code.objects.create(
+        code="M45-M49",
+        kind=Kind.BLOCK,
+        billable=False,
+        description="Spondylopathies (M45-M49)",
+        parent=chapter,
+        chapter=chapter,
+        lineage="13",
+    )
+    category = Icd10Code.objects.create(
+        code="M48",
+        kind=Kind.CATEGORY,
+        billable=False,
+        description="Other spondylopathies",
+        parent=block,
+        chapter=chapter,
+        lineage="13/M45-M49",
+    )
+    subcategory = Icd10Code.objects.create(
+        code="M48.0",
+        kind=Kind.CODE,
+        billable=False,
+        description="Spinal stenosis",
+        parent=category,
+        chapter=chapter,
+        lineage="13/M45-M49/M48",
+    )
+    for code, region in [("M48.04", "thoracic"), ("M48.05", "thoracolumbar")]:
+        Icd10Code.objects.update_or_create(
+            code=code,
+            defaults=dict(
+                kind=Kind.CODE,
+                description=f"Spinal stenosis, {region} region",
+                parent=subcategory,
+                chapter=chapter,
+                lineage="13/M45-M49/M48/M48.0",
+            ),
+        )
+    return chapter
+
+
+@pytest.mark.full_code_set
+def test_import_loads_the_whole_tabular_list_once(content):
+    link = CptDiagnosis.objects.get(cpt__code="00620", icd10__code="M48.04")
+    out = io.StringIO()
+    call_command("import_icd10cm", stdout=out)
+    assert "created" in out.getvalue() and "Nothing changed" not in out.getvalue()
+
+    counts = {kind: Icd10Code.objects.filter(kind=kind).count() for kind in Kind.values}
+    assert counts == {"chapter": 22, "block": 297, "category": 1918, "code": 96268}
+    assert Icd10Code.objects.filter(billable=True).count() == 74719
+
+    m4804 = Icd10Code.objects.get(code="M48.04")
+    assert m4804.description == "Spinal stenosis, thoracic region"
+    assert m4804.billable and m4804.kind == Kind.CODE
+    assert m4804.parent.code == "M48.0" and m4804.chapter.code == "13"
+    assert [c.code for c in m4804.ancestors()] == ["13", "M45-M49", "M48", "M48.0"]
+    assert not Icd10Code.objects.get(code="M48.06").billable  # a header since FY2018
+    assert Icd10Code.objects.get(code="M48.061").billable
+    assert Icd10Code.objects.get(code="M51.04").description == (
+        "Intervertebral disc disorders with myelopathy, thoracic region"
+    )
+    # A block of one category is named by its range and holds that category.
+    assert Icd10Code.objects.get(code="B10").parent.code == "B10-B10"
+    assert Icd10Code.objects.get(code="13").description.startswith("Diseases of the musculo")
+
+    # The article's link and the fixture's curated source survive.
+    link.refresh_from_db()
+    assert link.icd10_id == m4804.pk
+    assert "mirahealth.care" in m4804.source
+
+    before = list(Icd10Code.objects.order_by("pk").values())
+    out = io.StringIO()
+    call_command("import_icd10cm", stdout=out)
+    assert "0 created, 0 updated" in out.getvalue()
+    assert out.getvalue().strip().endswith("Nothing changed.")
+    assert list(Icd10Code.objects.order_by("pk").values()) == before
+
+
+def test_icd10_home_lists_the_chapters(client, db):
+    make_tree()
+    response = client.get(reverse("codes:icd10-chapters"))
+    body = response.content.decode()
+    assert '<a href="/icd10/13/">13</a>' in body
+    assert "Musculoskeletal (M00-M99)" in body
+    assert "M48.04" not in body
+
+
+@pytest.mark.parametrize(
+    "url, child, not_child",
+    [
+        ("/icd10/13/", "/icd10/M45-M49/", "/icd10/M48/"),
+        ("/icd10/M45-M49/", "/icd10/M48/", "/icd10/M48.0/"),
+        ("/icd10/M48/", "/icd10/M48.0/", "/icd10/M48.04/"),
+        ("/icd10/M48.0/", "/icd10/M48.04/", "/icd10/M48.06/"),
+    ],
+)
+def test_each_level_lists_the_level_below(client, db, url, child, not_child):
+    make_tree()
+    body = client.get(url).content.decode()
+    children = body[body.index('id="children-heading"') :]
+    assert f'href="{child}"' in children
+    assert f'href="{not_child}"' not in children
+
+
+def test_code_pages_have_breadcrumbs_up_the_tree(client, db):
+    make_tree()
+    body = client.get("/icd10/M48.04/").content.decode()
+    assert (
+        '<li><a href="/icd10/">ICD-10-CM</a></li><li><a href="/icd10/13/">Chapter 13</a></li>'
+        '<li><a href="/icd10/M45-M49/">M45-M49</a></li><li><a href="/icd10/M48/">M48</a></li>'
+        '<li><a href="/icd10/M48.0/">M48.0</a></li><li aria-current="page">M48.04</li>'
+    ) in body
+    assert "Yes: valid on a claim" in body
+    assert "No: a header" in client.get("/icd10/M48.0/").content.decode()
+    assert "No: a block groups codes" in client.get("/icd10/M45-M49/").content.decode()
+
+
+def test_a_page_inside_the_tree_takes_five_queries_whatever_its_children(
+    client, db, django_assert_num_queries
+):
+    make_tree()
+    parent = Icd10Code.objects.get(code="M48.0")
+    # 1 code, 1 ancestors, 1 count of children, 1 page of children, 1 linked CPT codes.
+    with django_assert_num_queries(5):
+        client.get("/icd10/M48.0/")
+    Icd10Code.objects.bulk_create(
+        Icd10Code(code=f"M48.0{n}", description=f"Test {n}", parent=parent) for n in range(6, 10)
+    )
+    with django_assert_num_queries(5):
+        response = client.get("/icd10/M48.0/")
+    assert "Within M48.0 (6)" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url, canonical",
+    [
+        ("/icd10/m48.04/", "/icd10/M48.04/"),
+        ("/icd10/M4804/", "/icd10/M48.04/"),
+        ("/icd10/m4804/", "/icd10/M48.04/"),
+        ("/icd10/m45-m49/", "/icd10/M45-M49/"),
+    ],
+)
+def test_one_canonical_address_per_code(client, db, url, canonical):
+    make_tree()
+    response = client.get(url)
+    assert response.status_code == 301
+    assert response["Location"] == canonical
+    assert client.get(canonical).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/icd10/M99.99/", "/icd10/Z9-Z99/", "/icd10/99/", "/icd10/M48..04/", "/icd10/<b>/"],
+)
+def test_unknown_or_malformed_icd10_addresses_give_the_404_page(client, db, url):
+    make_tree()
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()

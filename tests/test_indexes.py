@@ -1,0 +1,167 @@
+"""Index tables: filters, sorting, pagination and CSV/XLSX export of the current filter."""
+
+import csv
+import io
+import re
+
+import openpyxl
+import pytest
+
+from codes.models import (
+    CptCode,
+    Icd10Code,
+    Modifier,
+    Payer,
+    PlaceOfService,
+    ProviderTaxonomy,
+)
+
+from .conftest import make_cpt
+from .test_icd10 import make_tree
+
+pytestmark = pytest.mark.django_db
+
+
+def codes_in(response, prefix):
+    return re.findall(rf'<a href="/{prefix}/([^/"]+)/">', response.content.decode())
+
+
+def exported_csv(response):
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+@pytest.fixture
+def tree(content):
+    return make_tree()
+
+
+def test_icd10_index_filters_by_chapter_and_billable(client, tree):
+    Icd10Code.objects.create(code="A00", description="Cholera", kind=Icd10Code.Kind.CATEGORY)
+    response = client.get("/icd10/codes/", {"chapter": tree.pk, "billable": "true"})
+    assert codes_in(response, "icd10") == ["M48.04", "M48.05"]
+    response = client.get("/icd10/codes/", {"chapter": tree.pk, "billable": "false"})
+    assert codes_in(response, "icd10") == ["M48", "M48.0"]
+    assert "A00" in codes_in(client.get("/icd10/codes/"), "icd10")
+
+
+@pytest.mark.parametrize(
+    "url, model, sort, key",
+    [
+        ("/icd10/codes/", Icd10Code, "-code", "code"),
+        ("/icd10/codes/", Icd10Code, "description", "code"),
+        ("/icd10/codes/", Icd10Code, "-billable", "code"),
+        ("/modifiers/", Modifier, "-code", "code"),
+        ("/modifiers/", Modifier, "name", "code"),
+        ("/taxonomies/", ProviderTaxonomy, "-code", "code"),
+        ("/taxonomies/", ProviderTaxonomy, "classification", "code"),
+        ("/taxonomies/", ProviderTaxonomy, "-grouping", "code"),
+        ("/modifiers/", Modifier, "kind", "code"),
+        ("/places-of-service/", PlaceOfService, "-code", "code"),
+        ("/places-of-service/", PlaceOfService, "name", "code"),
+        ("/payers/", Payer, "-name", "slug"),
+    ],
+)
+def test_index_tables_sort_on_their_columns(client, content, url, model, sort, key):
+    response = client.get(url, {"sort": sort, "per_page": 500})
+    prefix = url.strip("/").split("/")[0]
+    tie_break = "-code" if sort.startswith("-") else "code"
+    order = [sort] if sort.lstrip("-") in ("code", "name", "description") else [sort, tie_break]
+    expected = list(model.objects.order_by(*order).values_list(key, flat=True))
+    assert codes_in(response, prefix) == expected
+    direction = "descending" if sort.startswith("-") else "ascending"
+    assert f'aria-sort="{direction}"' in response.content.decode()
+
+
+def test_cpt_index_filters_by_section_and_service_type(client, content):
+    make_cpt(code="00100", section="Anesthesia › Head")
+    make_cpt(code="10021", section="Surgery › General", service_type="surgery")
+    response = client.get("/codes/", {"section": "Anesthesia › Head"})
+    assert codes_in(response, "codes") == ["00100"]
+    response = client.get("/codes/", {"service_type": "anesthesiology"})
+    assert codes_in(response, "codes") == ["00100", "00620"]
+
+
+def test_taxonomy_index_filters_by_grouping_and_classification(client, content):
+    response = client.get("/taxonomies/", {"classification": "Anesthesiology"})
+    codes = codes_in(response, "taxonomies")
+    assert "207L00000X" in codes and "207LP3000X" in codes and "367500000X" not in codes
+    grouping = "Physician Assistants & Advanced Practice Nursing Providers"
+    assert codes_in(client.get("/taxonomies/", {"grouping": grouping}), "taxonomies") == [
+        "367500000X",
+        "367H00000X",
+    ]
+
+
+def test_modifier_index_filters_by_code_set_and_kind(client, content):
+    codes = codes_in(
+        client.get("/modifiers/", {"code_set": "hcpcs", "kind": "pricing"}), "modifiers"
+    )
+    assert codes == ["AA", "AD", "QK", "QX", "QY", "QZ"]
+
+
+def test_csv_export_holds_every_row_of_the_current_filter(client, tree):
+    response = client.get("/icd10/codes/", {"chapter": tree.pk, "_export": "csv", "sort": "-code"})
+    rows = exported_csv(response)
+    assert rows[0] == ["ICD-10-CM code", "Description", "Billable", "Chapter"]
+    assert [row[0] for row in rows[1:]] == ["M48.05", "M48.04", "M48.0", "M48"]
+    assert rows[1][2] == "Billable" and rows[-1][3] == "Musculoskeletal (M00-M99)"
+    assert 'attachment; filename="icd-10-cm.csv"' in response["Content-Disposition"]
+
+
+def test_xlsx_export_is_a_workbook_of_the_filtered_rows(client, content):
+    response = client.get("/taxonomies/", {"classification": "Anesthesiology", "_export": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Taxonomy code"
+    assert {row[0] for row in rows[1:]} == set(
+        ProviderTaxonomy.objects.filter(classification="Anesthesiology").values_list(
+            "code", flat=True
+        )
+    )
+
+
+def test_every_index_offers_its_exports(client, content):
+    for url in ["/codes/", "/icd10/codes/", "/modifiers/", "/taxonomies/", "/payers/"]:
+        body = client.get(url, {"sort": "code"}).content.decode()
+        assert "_export=csv" in body and "_export=xlsx" in body
+    assert len(exported_csv(client.get("/places-of-service/", {"_export": "csv"}))) == 53
+
+
+@pytest.mark.parametrize(
+    "url, params",
+    [
+        ("/icd10/codes/", {"sort": "<x>"}),
+        ("/icd10/codes/", {"page": "-1"}),
+        ("/icd10/codes/", {"page": "99999"}),
+        ("/icd10/codes/", {"page": "abc"}),
+        ("/icd10/codes/", {"billable": "maybe"}),
+        ("/icd10/codes/", {"chapter": "not-a-chapter"}),
+        ("/icd10/codes/", {"per_page": "0"}),
+        ("/icd10/codes/", {"per_page": "100000"}),
+        ("/icd10/codes/", {"_export": "exe"}),
+        ("/codes/", {"service_type": "<script>", "sort": "'; DROP TABLE"}),
+        ("/taxonomies/", {"grouping": "\x00", "page": "1e9"}),
+        ("/modifiers/", {"kind": "maybe", "per_page": "-5"}),
+    ],
+)
+def test_garbage_parameters_give_a_sensible_page(client, tree, url, params):
+    response = client.get(url, params)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<table" in body and "<script>" not in body.split("<main", 1)[1]
+
+
+def test_a_page_past_the_end_shows_the_last_page(client, content):
+    for n in range(60):
+        make_cpt(code=f"{n + 1:05d}")
+    response = client.get("/codes/", {"page": "99999"})
+    assert "Page 2 of 2" in response.content.decode()
+    assert CptCode.objects.count() == 61
+
+
+def test_an_invalid_filter_is_explained_not_applied(client, tree):
+    response = client.get("/icd10/codes/", {"chapter": "999999"})
+    body = response.content.decode()
+    assert "Some filters were not understood" in body
+    assert "M48.04" in codes_in(response, "icd10")
