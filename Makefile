@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FIXTURES := $(sort $(wildcard fixtures/*.json))
 
-.PHONY: run test install migrate loaddata bench lint clean
+.PHONY: run test install migrate loaddata icd10 bench lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,12 @@ migrate: install
 loaddata: migrate
 	$(BIN)/python manage.py loaddata $(FIXTURES)
 
-## Install, create the SQLite database, load the fixtures and serve on http://127.0.0.1:8000/
-run: loaddata
+## The whole ICD-10-CM tabular list (about 98,500 entries; a few seconds; a re-run changes nothing)
+icd10: loaddata
+	$(BIN)/python manage.py import_icd10cm
+
+## Install, create the SQLite database, load the content and ICD-10-CM, serve on 127.0.0.1:8000
+run: icd10
 	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## Install and run the whole test suite

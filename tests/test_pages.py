@@ -277,3 +277,18 @@ def test_server_errors_show_a_plain_page_without_details(rf):
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
     assert "Traceback" not in response.content.decode()
+
+
+def test_physical_status_modifiers_show_their_units(client, content):
+    body = client.get("/modifiers/P3/").content.decode()
+    assert "<dt>Units (ASA convention)</dt><dd>1; payers vary</dd>" in body
+    assert "<dt>Units (Medicare)</dt><dd>0</dd>" in body
+    assert "unverified" in client.get("/modifiers/P1/").content.decode()
+
+
+def test_the_article_lists_the_codes_of_its_section_range(client, content):
+    body = client.get("/codes/00620/").content.decode()
+    related = body[body.index('id="related-codes"') :]
+    for code in ["00600", "00604", "00625", "00626", "00630", "00632", "00635", "00640", "00670"]:
+        assert f"<code>{code}</code>" in related
+    assert "Anesthesia › Spine and Spinal Cord (00600–00670)" in related
