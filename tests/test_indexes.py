@@ -165,3 +165,56 @@ def test_an_invalid_filter_is_explained_not_applied(client, tree):
     body = response.content.decode()
     assert "Some filters were not understood" in body
     assert "M48.04" in codes_in(response, "icd10")
+
+
+@pytest.mark.parametrize(
+    "url, params, header, expected",
+    [
+        (
+            "/codes/",
+            {"service_type": "anesthesiology"},
+            "Code",
+            lambda: CptCode.objects.filter(service_type="anesthesiology"),
+        ),
+        (
+            "/icd10/codes/",
+            {"billable": "false"},
+            "ICD-10-CM code",
+            lambda: Icd10Code.objects.filter(billable=False),
+        ),
+        (
+            "/modifiers/",
+            {"code_set": "cpt"},
+            "Modifier",
+            lambda: Modifier.objects.filter(code_set="cpt"),
+        ),
+        (
+            "/taxonomies/",
+            {"classification": "Anesthesiology"},
+            "Taxonomy code",
+            lambda: ProviderTaxonomy.objects.filter(classification="Anesthesiology"),
+        ),
+        ("/places-of-service/", {}, "POS code", lambda: PlaceOfService.objects.all()),
+    ],
+)
+def test_csv_export_of_each_index_matches_its_filter(
+    client, content, url, params, header, expected
+):
+    rows = exported_csv(client.get(url, {**params, "_export": "csv", "sort": "code"}))
+    assert rows[0][0] == header
+    assert [row[0] for row in rows[1:]] == list(
+        expected().order_by("code").values_list("code", flat=True)
+    )
+
+
+def test_payer_export_lists_every_payer_with_its_count(client, content):
+    rows = exported_csv(client.get("/payers/", {"_export": "csv"}))
+    assert rows[0] == ["Payer", "CPT codes linked"]
+    assert ["Aetna", "1"] in rows and len(rows) == 5
+
+
+def test_cpt_index_sorts_by_title(client, content):
+    make_cpt(code="00100", title="A head code")
+    response = client.get("/codes/", {"sort": "-title"})
+    assert codes_in(response, "codes") == ["00620", "00100"]
+    assert codes_in(client.get("/codes/", {"sort": "title"}), "codes") == ["00100", "00620"]
