@@ -268,6 +268,10 @@ class ProviderTaxonomy(SourcedRecord):
         return taxonomy_name(self.classification, self.specialization)
 
 
+# The entries that the ICD-10-CM index lists: categories and codes, not chapters and blocks.
+LISTED = Q(kind__in=["category", "code"])
+
+
 class Icd10Code(SourcedRecord):
     """A node of the ICD-10-CM tabular list: a chapter, a block, a category or a code."""
 
@@ -316,7 +320,15 @@ class Icd10Code(SourcedRecord):
                 violation_error_message="The code does not have the shape of its kind.",
             ),
         ]
-        indexes = [models.Index(fields=["kind", "code"], name="codes_icd10_kind_code")]
+        # The index page lists categories and codes (kind) sorted by code or description: these
+        # indexes give one page of 98,000 rows in order, and skip earlier pages without reading
+        # the table.
+        indexes = [
+            models.Index(fields=["code", "kind"], name="codes_icd10_code_kind"),
+            models.Index(fields=["description", "kind"], name="codes_icd10_description_kind"),
+            # The chapters, in order, for /icd10/ and the chapter filter.
+            models.Index(fields=["kind", "position"], name="codes_icd10_kind_position"),
+        ]
 
     def __str__(self):
         return f"{self.code} {self.description}"

@@ -7,6 +7,7 @@ from importlib.metadata import version
 import simple_icd_10_cm as cm
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
+from django.db.models import Max
 
 from codes.models import Confidence, Icd10Code
 
@@ -96,10 +97,18 @@ class Command(BaseCommand):
         nodes = tabular_list()
         self.progress(f"Read {len(nodes)} entries from the tabular list.")
         with transaction.atomic():
-            ids: dict[str, int] = dict(Icd10Code.objects.values_list("code", "id"))
+            # code -> (id, *FIELDS) of every row already there
+            current = {
+                row[0]: row[1:]
+                for row in Icd10Code.objects.values_list("code", "id", *FIELDS).iterator(BATCH)
+            }
+            ids = {code: row[0] for code, row in current.items()}
             created = self.create_missing(nodes, ids, source)
-            updated, unchanged = self.update_changed(nodes, ids, created)
-        left_alone = Icd10Code.objects.count() - len(nodes)
+            updated, unchanged = self.update_changed(nodes, ids, current)
+            left_alone = len(current) + len(created) - len(nodes)
+        # Fresh statistics, so that the planner uses the indexes of the index page.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Icd10Code._meta.db_table}")
         summary = (
             f"ICD-10-CM: {len(created)} created, {updated} updated, {unchanged} unchanged, "
             f"{left_alone} not in the tabular list (left alone)."
@@ -138,23 +147,20 @@ class Command(BaseCommand):
                     )
                     for n in levels[depth]
                 ]
+                last_id = Icd10Code.objects.aggregate(last=Max("id"))["last"] or 0
                 cursor.executemany(INSERT.format(table=table), rows)
                 if depth != max(levels):  # the next level needs these ids for its parents
-                    ids.update(Icd10Code.objects.values_list("code", "id"))
+                    inserted = Icd10Code.objects.filter(id__gt=last_id)
+                    ids.update(inserted.values_list("code", "id"))
                 self.progress(f"Created level {depth}: {len(rows)} entries.")
         return {n.code for n in new}
 
-    def update_changed(self, nodes, ids, created) -> tuple[int, int]:
-        """Bring existing rows in line with the tabular list; rows already equal are not written."""
-        current = {
-            row[0]: row[1:]
-            for row in Icd10Code.objects.values_list("code", "id", *FIELDS).iterator(
-                chunk_size=BATCH
-            )
-        }
+    def update_changed(self, nodes, ids, current) -> tuple[int, int]:
+        """Bring rows that were there before in line with the tabular list; equal ones are not
+        written."""
         changed = []
         for n in nodes:
-            if n.code in created:
+            if n.code not in current:
                 continue
             wanted = (
                 n.description,
@@ -171,7 +177,7 @@ class Command(BaseCommand):
                     Icd10Code(id=pk, code=n.code, **dict(zip(FIELDS, wanted, strict=True)))
                 )
         Icd10Code.objects.bulk_update(changed, FIELDS, batch_size=500)
-        return len(changed), len(nodes) - len(created) - len(changed)
+        return len(changed), sum(n.code in current for n in nodes) - len(changed)
 
     def progress(self, message: str) -> None:
         if self.stdout.isatty():
