@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FIXTURES := $(sort $(wildcard fixtures/*.json))
 
-.PHONY: run test install migrate loaddata icd10 bench lint clean
+.PHONY: run test install migrate loaddata icd10 bench bench-icd10 lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ lint: install
 ## Article page vs a minimal view under gunicorn (see bench/README.md)
 bench: loaddata
 	$(BIN)/python bench/article_vs_minimal.py
+
+## ICD-10-CM import time and memory, and index and code page times, on a temporary database
+bench-icd10: install
+	$(BIN)/python bench/icd10.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

@@ -260,6 +260,11 @@ def test_codes_typed_in_another_form_redirect_to_the_canonical_page(
         ("/codes/..%2F..%2F/", "There is no page at this address."),
         ("/codes/" + "0" * 2000 + "/", "There is no page at this address."),
         ("/no/such/page/", "There is no page at this address."),
+        ("/modifiers/QSX/", "There is no page at this address."),
+        ("/modifiers/Q%20/", "There is no page at this address."),
+        ("/taxonomies/207L/", "There is no page at this address."),
+        ("/taxonomies/207L00000Y/", "There is no page at this address."),
+        ("/places-of-service/2/", "There is no page at this address."),
     ],
 )
 def test_unknown_and_malformed_addresses_get_the_helpful_404(client, content, url, message):
