@@ -1,4 +1,4 @@
-"""django-tables2 tables, one per listing. Every table has a caption (see templates/_table.html)."""
+"""django-tables2 tables, one per listing. Every table has a caption (see templates/django/_table.html)."""
 
 import django_tables2 as tables
 from django.utils.html import format_html
@@ -45,7 +45,6 @@ class CptCodeTable(Table):
     class Meta(Table.Meta):
         model = CptCode
         fields = ("code", "title", "service_type", "section", "place_of_service")
-        caption = "CPT codes"
 
 
 class ReferenceTable(Table):
