@@ -109,9 +109,12 @@ class ProviderTaxonomyAdmin(SourcedRecordAdmin):
 
 @admin.register(Icd10Code)
 class Icd10CodeAdmin(SourcedRecordAdmin):
-    list_display = ("code", "description", "billable", "confidence")
-    list_filter = ("billable", "confidence")
+    list_display = ("code", "description", "kind", "billable", "confidence")
+    list_filter = ("kind", "billable", "confidence")
     search_fields = ("code", "description")
+    # The place in the tabular list comes from import_icd10cm; a select of 98,000 parents
+    # would not be usable anyway.
+    readonly_fields = ("kind", "parent", "chapter", "lineage", "position")
 
 
 @admin.register(PlaceOfService)

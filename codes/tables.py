@@ -1,4 +1,4 @@
-"""django-tables2 tables, one per listing. Every table has a caption (see templates/django/_table.html)."""
+"""django-tables2 tables, one per listing; each has a caption (templates/django/_table.html)."""
 
 import django_tables2 as tables
 from django.utils.html import format_html

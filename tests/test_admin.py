@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from codes.models import ArticleSection, CptCode
+from codes.models import ArticleSection, CptCode, Icd10Code
 
 pytestmark = pytest.mark.django_db
 
@@ -227,3 +227,16 @@ def test_create_editor_refuses_a_weak_password(db):
     with pytest.raises(CommandError):
         call_command("create_editor", "maria", "--password-stdin", stdin=io.StringIO("123\n"))
     assert not User.objects.filter(username="maria").exists()
+
+
+def test_icd10_change_form_shows_the_tree_read_only(client, editor, db):
+    from .test_icd10 import make_tree
+
+    make_tree()
+    client.force_login(editor)
+    code = Icd10Code.objects.get(code="M48.04")
+    response = client.get(reverse("admin:codes_icd10code_change", args=[code.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="parent"' not in body and 'name="description"' in body
+    assert "M48.0 Spinal stenosis" in body
