@@ -51,7 +51,7 @@ def _export_links(request):
     return links
 
 
-def _index(request, *, title, intro, table, filterset=None, export_name, extra=None):
+def _index(request, *, title, intro, table, filterset=None, export_name):
     """An index page: a sortable, paginated table, its filters, and its export of the filter."""
     _paginated(request, table)
     export_format = request.GET.get("_export")
@@ -63,7 +63,6 @@ def _index(request, *, title, intro, table, filterset=None, export_name, extra=N
         "table": table,
         "filter": filterset,
         "export_links": _export_links(request),
-        **(extra or {}),
     }
     return render(request, "codes/reference_list.html", context)
 

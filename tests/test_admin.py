@@ -240,3 +240,12 @@ def test_icd10_change_form_shows_the_tree_read_only(client, editor, db):
     assert response.status_code == 200
     assert 'name="parent"' not in body and 'name="description"' in body
     assert "M48.0 Spinal stenosis" in body
+
+
+def test_admin_code_list_filters_by_service_type(client, editor, content):
+    client.force_login(editor)
+    url = reverse("admin:codes_cptcode_changelist")
+    assert (
+        client.get(url, {"service_type__exact": "anesthesiology"}).context["cl"].result_count == 1
+    )
+    assert client.get(url, {"service_type__exact": "surgery"}).context["cl"].result_count == 0

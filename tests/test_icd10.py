@@ -178,3 +178,22 @@ def test_unknown_or_malformed_icd10_addresses_give_the_404_page(client, db, url)
     response = client.get(url)
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_import_shows_progress_only_on_a_terminal(monkeypatch, db):
+    from codes.management.commands import import_icd10cm
+
+    nodes = [n for n in import_icd10cm.tabular_list() if n.lineage.startswith("13")][:300]
+    monkeypatch.setattr(import_icd10cm, "tabular_list", lambda: nodes)
+    terminal, pipe = Terminal(), io.StringIO()
+    call_command("import_icd10cm", stdout=terminal)
+    assert "\rRead 300 entries" in terminal.getvalue()
+    assert "Created level" in terminal.getvalue()
+    call_command("import_icd10cm", stdout=pipe)
+    assert "\r" not in pipe.getvalue()
+    assert pipe.getvalue().strip().endswith("Nothing changed.")
