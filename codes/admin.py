@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from . import search
 from .models import (
     ArticleSection,
     CptCode,
@@ -64,8 +65,26 @@ class RelatedCodeInline(LinkInline):
     verbose_name_plural = "related codes"
 
 
+class SiteSearchAdmin(admin.ModelAdmin):
+    """The list's search box (and the autocomplete of fields that link here) matches as the
+    site's search does: a code or its start, or words, misspellings included (codes/search.py).
+    `search_fields` only turns the box on."""
+
+    search_kind = ""
+    search_help_text = (
+        "A code or the start of one (M48.0, 006), or words; a misspelled word is matched to the "
+        "most similar word in the index."
+    )
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(search.admin_filter(self.search_kind, search_term)), False
+
+
 @admin.register(CptCode)
-class CptCodeAdmin(admin.ModelAdmin):
+class CptCodeAdmin(SiteSearchAdmin):
+    search_kind = "cpt"
     list_display = ("code", "title", "service_type", "section", "place_of_service", "section_count")
     list_select_related = ("place_of_service",)
     list_filter = ("service_type", "section", "place_of_service")
@@ -88,13 +107,14 @@ class CptCodeAdmin(admin.ModelAdmin):
         return obj.section_count
 
 
-class SourcedRecordAdmin(admin.ModelAdmin):
+class SourcedRecordAdmin(SiteSearchAdmin):
     list_filter = ("confidence",)
     search_fields = ("code",)
 
 
 @admin.register(Modifier)
 class ModifierAdmin(SourcedRecordAdmin):
+    search_kind = "modifier"
     list_display = ("code", "name", "code_set", "kind", "confidence")
     list_filter = ("code_set", "kind", "confidence")
     search_fields = ("code", "name", "description", "when_to_use")
@@ -102,6 +122,7 @@ class ModifierAdmin(SourcedRecordAdmin):
 
 @admin.register(ProviderTaxonomy)
 class ProviderTaxonomyAdmin(SourcedRecordAdmin):
+    search_kind = "taxonomy"
     list_display = ("code", "classification", "specialization", "grouping", "confidence")
     list_filter = ("grouping", "classification", "confidence")
     search_fields = ("code", "classification", "specialization", "display_name")
@@ -109,6 +130,7 @@ class ProviderTaxonomyAdmin(SourcedRecordAdmin):
 
 @admin.register(Icd10Code)
 class Icd10CodeAdmin(SourcedRecordAdmin):
+    search_kind = "icd10"
     list_display = ("code", "description", "kind", "billable", "confidence")
     list_filter = ("kind", "billable", "confidence")
     search_fields = ("code", "description")
@@ -119,12 +141,14 @@ class Icd10CodeAdmin(SourcedRecordAdmin):
 
 @admin.register(PlaceOfService)
 class PlaceOfServiceAdmin(SourcedRecordAdmin):
+    search_kind = "pos"
     list_display = ("code", "name", "confidence")
     search_fields = ("code", "name")
 
 
 @admin.register(Payer)
-class PayerAdmin(admin.ModelAdmin):
+class PayerAdmin(SiteSearchAdmin):
+    search_kind = "payer"
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}

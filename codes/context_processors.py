@@ -11,9 +11,10 @@ NAV = [
 
 
 def site_nav(request):
-    """The header's links to the code-set indexes, on every page."""
+    """The header's search and links to the code-set indexes, on every page."""
     return {
         "home_url": code_url("codes:home"),
         "admin_url": code_url("admin:index"),
+        "search_url": code_url("codes:search"),
         "nav": [(label, code_url(name)) for label, name in NAV],
     }

@@ -7,6 +7,7 @@ raw SQL cannot bypass it).
 
 from dataclasses import dataclass
 
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -623,3 +624,25 @@ class RelatedCode(CptLink):
 
     def source_links(self) -> list[SourceLink]:
         return source_links(self.source)
+
+
+class SearchEntry(models.Model):
+    """A row of the search index: one per searchable record, written only by database triggers
+    (migration 0004_search). On SQLite the table is an FTS5 table without `vector`; codes/search.py
+    reads it with SQL there and through this model on PostgreSQL."""
+
+    pk = models.CompositePrimaryKey("kind", "ref")
+    kind = models.CharField(max_length=10)
+    ref = models.BigIntegerField()  # the record's id
+    code = models.TextField()  # the key of its URL: a code, or a payer's slug
+    title = models.TextField()
+    body = models.TextField()
+    detail = models.TextField()  # a short label shown with the result, e.g. "Billable"
+    vector = SearchVectorField(editable=False)  # PostgreSQL only
+
+    class Meta:
+        managed = False
+        db_table = "codes_search"
+
+    def __str__(self):
+        return f"{self.kind} {self.code}"

@@ -24,5 +24,6 @@ def environment(**options) -> Environment:
         date=defaultfilters.date,
         linebreaksbr=defaultfilters.linebreaksbr,
         urlize=defaultfilters.urlize,
+        number="{:,}".format,  # 2,995
     )
     return env

@@ -12,6 +12,7 @@ app_name = "codes"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", views.search_results, name="search"),
     path("codes/", views.cpt_list, name="cpt-list"),
     path("codes/<cpt:code>/", views.cpt_detail, name="cpt-detail"),
     path("modifiers/", views.modifier_list, name="modifier-list"),

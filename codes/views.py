@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
-from . import article, filters, tables
+from . import article, filters, search, tables
 from .models import (
     LISTED,
     CptCode,
@@ -223,6 +223,17 @@ def pos_detail(request, code):
         place.cpt_codes.all(), caption=f"CPT codes typically billed at POS {place.code}"
     )
     return render(request, "codes/pos_detail.html", {"record": place, "table": table})
+
+
+def search_results(request):
+    """`/search/?q=`: a query that names one code goes to its page; others list the codes it
+    begins or the records that contain its words, of all kinds or of one (`kind=`)."""
+    query = request.GET.get("q", "")
+    target = search.jump(query)
+    if target:
+        return redirect(target)
+    results = search.search(query, kind=request.GET.get("kind"), page=request.GET.get("page"))
+    return render(request, "codes/search.html", {"results": results, "query": results.query})
 
 
 def page_not_found(request, exception):

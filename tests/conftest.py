@@ -51,4 +51,6 @@ def make_cpt(**overrides) -> CptCode:
 
 
 def make_icd10(code: str, **overrides) -> Icd10Code:
-    return Icd10Code.objects.create(code=code, description=f"Diagnosis {code}", **overrides)
+    return Icd10Code.objects.create(
+        **({"code": code, "description": f"Diagnosis {code}"} | overrides)
+    )

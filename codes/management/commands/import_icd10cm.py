@@ -78,6 +78,7 @@ def tabular_list() -> list[Node]:
     # A one-category block is listed first under its category's code, then the category.
     pending_blocks = {code for code, count in Counter(codes).items() if count > 1}
     nodes: list[Node] = []
+    lineages: dict[str, list[str]] = {}
     for position, code in enumerate(codes):
         if cm.is_chapter(code):
             kind, name, lineage = Kind.CHAPTER, code, []
@@ -89,7 +90,11 @@ def tabular_list() -> list[Node]:
             kind, name, lineage = Kind.BLOCK, code, lineage_of(code)
         else:
             kind = Kind.CATEGORY if cm.is_category(code) else Kind.CODE
-            name, lineage = code, lineage_of(code)
+            parent = cm.get_parent(code) if kind == Kind.CODE else ""
+            # A code's parent is a category or code listed before it: its lineage plus itself.
+            name = code
+            lineage = [*lineages[parent], parent] if parent in lineages else lineage_of(code)
+            lineages[code] = lineage
         block = kind == Kind.BLOCK
         nodes.append(
             Node(
@@ -160,7 +165,13 @@ class Command(BaseCommand):
                         for row in rows:
                             copy.write_row(row)
                 else:
-                    cursor.executemany(INSERT.format(table=table), rows)
+                    # Staged, then copied in one statement: the search index's trigger writes
+                    # to FTS5, which flushes its buffer at the end of every statement (a row at
+                    # a time took 11 s instead of 2).
+                    cursor.execute(f"CREATE TEMP TABLE staged AS SELECT * FROM {table} WHERE 0")
+                    cursor.executemany(INSERT.format(table="staged"), rows)
+                    cursor.execute(f"INSERT INTO {table} SELECT * FROM staged")
+                    cursor.execute("DROP TABLE staged")
                 if depth != max(levels):  # the next level needs these ids for its parents
                     inserted = Icd10Code.objects.filter(id__gt=last_id)
                     ids.update(inserted.values_list("code", "id"))

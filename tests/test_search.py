@@ -1,0 +1,416 @@
+"""The site search: code jumps, code prefixes, words, misspellings, the index kept in step, bad
+input and the admin's search boxes. Every test runs on SQLite (FTS5) and PostgreSQL (tsvector,
+pg_trgm) alike."""
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from codes import search
+from codes.models import (
+    ArticleSection,
+    CptCode,
+    Icd10Code,
+    Modifier,
+    Payer,
+    SearchEntry,
+)
+
+from .conftest import make_cpt, make_icd10
+
+pytestmark = pytest.mark.django_db
+
+SEARCH = reverse("codes:search")
+
+
+def page(client, q, **params):
+    response = client.get(SEARCH, {"q": q, **params})
+    assert response.status_code == 200, (q, response.status_code)
+    return response.content.decode()
+
+
+def result_codes(html: str) -> list[str]:
+    """The codes of the results, in the order of the page."""
+    return re.findall(r'<span class="code">([^<]+)</span>', html)
+
+
+def found(q: str, kind: str) -> list[str]:
+    return [hit.code for hit in search.search(q, kind=kind, page=1).page]
+
+
+# -- Code jumps and code prefixes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, target",
+    [
+        ("00620", "/codes/00620/"),
+        ("M48.04", "/icd10/M48.04/"),
+        ("m4804", "/icd10/M48.04/"),
+        ("m48.04", "/icd10/M48.04/"),
+        ("  M48.04 ", "/icd10/M48.04/"),
+        ("qs", "/modifiers/QS/"),
+        ("207l00000x", "/taxonomies/207L00000X/"),
+        ("21", "/places-of-service/21/"),
+    ],
+)
+def test_a_code_goes_straight_to_its_page(client, content, query, target):
+    response = client.get(SEARCH, {"q": query})
+    assert response.status_code == 302
+    assert response["Location"] == target
+
+
+def test_a_code_prefix_lists_the_codes_it_begins_in_code_order(client, content):
+    html = page(client, "M48.0")
+    assert result_codes(html) == ["M48.04", "M48.05", "M48.06"]
+    assert "codes that begin with “M48.0”, in code order" in html
+
+
+def test_a_header_code_lists_itself_and_the_codes_under_it(client, content):
+    make_icd10("M48.0", description="Spinal stenosis", billable=False, kind="category")
+    response = client.get(SEARCH, {"q": "m480"})
+    assert response.status_code == 200  # M48.0 begins other codes: a list, not a jump
+    assert result_codes(response.content.decode()) == ["M48.0", "M48.04", "M48.05", "M48.06"]
+
+
+def test_a_cpt_prefix_lists_the_cpt_codes(client, content):
+    make_cpt(code="00640", title="Test manipulation code")
+    make_cpt(code="01120", title="Test pelvis code")
+    assert result_codes(page(client, "006")) == ["00620", "00640"]
+
+
+def test_a_code_of_two_code_sets_lists_both(client, content):
+    # 23 is the Unusual anesthesia modifier and the Emergency Room place of service.
+    html = page(client, "23")
+    assert 'href="/modifiers/23/"' in html and 'href="/places-of-service/23/"' in html
+
+
+def test_a_code_that_is_not_there_is_searched_as_words(client, content):
+    html = page(client, "M99.99")
+    assert "Nothing matches “M99.99”" in html
+
+
+# -- Words ---------------------------------------------------------------------------------------
+
+
+def test_stenosis_thoracic_finds_the_diagnosis_and_the_article_first(client, content):
+    html = page(client, "stenosis thoracic")
+    codes = result_codes(html)
+    assert codes[:2] == ["00620", "M48.04"]  # the article's group, then the best diagnosis
+    assert "M48.06" not in codes  # lumbar
+    assert "Spinal <mark>stenosis</mark>, <mark>thoracic</mark> region" in html
+
+
+def test_myelopathy_finds_the_disc_disorders_with_myelopathy(content):
+    codes = found("myelopathy", "icd10")
+    assert {"M51.04", "M51.05", "M50.00", "M50.02", "M47.14"} <= set(codes)
+    assert "M51.14" not in codes  # radiculopathy
+    assert found("disc disorder myelopathy", "icd10")[:1] in (["M50.00"], ["M50.02"], ["M51.04"])
+    assert "M47.14" not in found("disc disorder myelopathy", "icd10")
+
+
+def test_words_match_their_other_forms(content):
+    # Both engines stem: "disorders" finds "disorder", "stenosys" the stem of "stenosis".
+    assert "M50.00" in found("disorders", "icd10")
+    assert "M48.04" in found("stenosys", "icd10")
+
+
+def test_a_misspelled_word_is_replaced_by_the_most_similar_indexed_word(client, content):
+    html = page(client, "mielopathy thoracic")
+    assert "No match for “mielopathy”; showing results for <strong>myelopathy</strong>" in html
+    assert "M51.04" in result_codes(html) and "M54.6" not in result_codes(html)
+
+
+def test_the_start_of_a_word_finds_the_whole_word(content):
+    assert set(found("radiculo", "icd10")) == {"M54.14", "M51.14", "M51.15"}
+
+
+def test_words_find_article_text_with_a_snippet(client, content):
+    html = page(client, "anesthetic", kind="cpt")
+    assert result_codes(html) == ["00620"]
+    snippet = re.search(r'<p class="snippet">(.*?)</p>', html, re.S).group(1)
+    # "anesthetic" is stemmed: it also finds "anesthetists" in the article, and marks it
+    assert re.search(r"<mark>anesthet\w*</mark>", snippet, re.I), snippet
+
+
+@pytest.mark.parametrize(
+    "query, href",
+    [
+        ("monitored anesthesia care", "/modifiers/QS/"),
+        ("nurse anesthetist", "/taxonomies/367500000X/"),
+        ("pain medicine", "/taxonomies/207LP2900X/"),
+        ("unitedhealthcare", "/payers/unitedhealthcare/"),
+        ("inpatient hospital", "/places-of-service/21/"),
+    ],
+)
+def test_words_find_modifiers_taxonomies_payers_and_places(client, content, query, href):
+    assert f'href="{href}"' in page(client, query)
+
+
+def test_results_are_grouped_by_kind_with_counts_and_one_kind_can_be_shown(client, content):
+    html = page(client, "thoracic")
+    assert re.search(r'aria-current="page">All <span class="n">\d+</span>', html)
+    assert '<h2 id="results-cpt">CPT codes and articles <span class="n">1</span></h2>' in html
+    icd_count = Icd10Code.objects.filter(description__icontains="thoracic").count()
+    assert f'<h2 id="results-icd10">ICD-10-CM <span class="n">{icd_count}</span></h2>' in html
+    assert len(re.findall(r"<li>\s*<p class=\"result-title\"><a href=\"/icd10/", html)) == 5
+    assert f"All {icd_count} ICD-10-CM results" in html
+
+    only = page(client, "thoracic", kind="icd10")
+    assert 'href="/codes/00620/"' not in only
+    assert len(result_codes(only)) == icd_count
+
+
+def test_results_of_one_kind_are_paginated(client, content):
+    Icd10Code.objects.bulk_create(
+        Icd10Code(code=f"Q{n:02d}.9", description=f"Test zygoma anomaly {n}") for n in range(45)
+    )
+    first = page(client, "zygoma", kind="icd10")
+    assert len(result_codes(first)) == 20 and "Page 1 of 3" in first
+    third = page(client, "zygoma", kind="icd10", page="3")
+    assert len(result_codes(third)) == 5 and '<ol class="results" start="41">' in third
+    for garbage in ("0", "-1", "999", "x"):
+        assert len(result_codes(page(client, "zygoma", kind="icd10", page=garbage))) in (5, 20)
+    assert "ICD-10-CM" in page(client, "zygoma", kind="nonsense")
+
+
+def test_search_page_queries_do_not_grow_with_results(
+    client, content, django_assert_max_num_queries
+):
+    Icd10Code.objects.bulk_create(
+        Icd10Code(code=f"Q{n:02d}.9", description=f"Test zygoma anomaly {n}") for n in range(45)
+    )
+    # 1 per word (does it match as typed?), 1 count per kind, 1 ranking, 1 for the marked rows.
+    with django_assert_max_num_queries(5):
+        page(client, "zygoma anomaly")
+    with django_assert_max_num_queries(5):
+        page(client, "zygoma anomaly", kind="icd10", page="2")
+    # Q0 could begin an ICD-10-CM code or a modifier: 2 to look for an equal code, 2 counts,
+    # 1 list of the first ICD-10-CM codes (no modifier begins with Q0), 1 for their rows.
+    with django_assert_max_num_queries(6):
+        page(client, "Q0")
+
+
+def test_the_header_of_every_page_has_the_search_field(client, content):
+    for url in ("/", "/codes/00620/", "/icd10/M48.04/", "/modifiers/"):
+        html = client.get(url).content.decode()
+        assert f'action="{SEARCH}"' in html and 'name="q"' in html and 'role="search"' in html
+    assert 'value="stenosis thoracic"' in page(client, "stenosis thoracic")
+
+
+# -- The index stays in step ---------------------------------------------------------------------
+
+
+def test_a_saved_section_is_searchable_at_once_and_a_deleted_one_is_not(cpt_00620):
+    section = ArticleSection.objects.create(
+        cpt=cpt_00620, position=99, heading="Xylophone note", slug="xylophone", body="Quokka."
+    )
+    assert found("quokka", "cpt") == ["00620"]
+    section.body = "Wombat."
+    section.save()
+    assert found("quokka", "cpt") == [] and found("wombat", "cpt") == ["00620"]
+    section.delete()
+    assert found("wombat", "cpt") == [] and found("xylophone", "cpt") == []
+
+
+def test_an_edited_title_and_a_deleted_code_are_searchable_at_once(content):
+    code = make_cpt(code="00640", title="Anesthesia for quokka manipulation")
+    assert found("quokka", "cpt") == ["00640"]
+    CptCode.objects.filter(code="00640").update(title="Anesthesia for wombat manipulation")
+    assert found("quokka", "cpt") == [] and found("wombat", "cpt") == ["00640"]
+    code.delete()
+    assert found("wombat", "cpt") == []
+    assert not SearchEntry.objects.filter(kind="cpt", code="00640").exists()
+
+
+def test_bulk_changes_and_deletes_reach_the_index(content):
+    Icd10Code.objects.filter(code__startswith="M51").update(description="Quokka disorder")
+    assert len(found("quokka", "icd10")) == 8
+    Modifier.objects.filter(code__in=["P5", "P6"]).delete()
+    assert "P5" not in [hit.code for hit in search.search("moribund", "modifier").page]
+    Payer.objects.create(name="Quokka Health", slug="quokka-health")
+    assert search.search("quokka", "payer").page.paginator.count == 1
+
+
+def test_an_admin_save_is_searchable_at_once(admin_client, content):
+    icd10 = Icd10Code.objects.get(code="M54.6")
+    response = admin_client.post(
+        reverse("admin:codes_icd10code_change", args=[icd10.pk]),
+        {
+            "code": "M54.6",
+            "description": "Pain in thoracic spine, quokka",
+            "billable": "on",
+            "source": "test",
+            "confidence": "high",
+            "note": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert found("quokka", "icd10") == ["M54.6"]
+
+
+@pytest.mark.full_code_set
+def test_the_full_code_set_is_searchable_after_its_import(client, content):
+    call_command("import_icd10cm", stdout=io.StringIO())
+    assert SearchEntry.objects.filter(kind="icd10").count() == Icd10Code.objects.count()
+
+    codes = result_codes(page(client, "stenosis thoracic"))
+    assert codes[0] == "00620" and "M48.04" in codes[1:4]
+    assert {"M51.04", "M50.00"} <= set(found("disc disorder myelopathy", "icd10")[:15])
+    myelopathy = search.search("myelopathy", "icd10")
+    assert myelopathy.page.paginator.count > 30
+    assert "M51.04" in [
+        hit.code for n in (1, 2) for hit in search.search("myelopathy", "icd10", n).page
+    ]
+    assert "<mark>stenosis</mark>" in page(client, "stenosys").lower()
+    femur = found("fracture femur", "icd10")
+    assert femur[0] == "S72" or femur[0].startswith("S72")
+    assert search.search("fracture femur").counts["icd10"] > 2000
+    mistyped = search.search("mielopathy")
+    assert mistyped.corrections == {"mielopathy": "myelopathy"} and mistyped.counts["icd10"] > 30
+
+
+# -- Bad input -----------------------------------------------------------------------------------
+
+HOSTILE = [
+    "",
+    "   ",
+    "x" * 10_000,
+    "stenosis " * 2_000,
+    '"',
+    '"stenosis',
+    "*",
+    "stenosis*",
+    "NEAR(",
+    "NEAR(stenosis thoracic, 2)",
+    "AND OR",
+    "stenosis AND OR NOT",
+    "-",
+    "-stenosis",
+    "^",
+    "^stenosis",
+    "title:stenosis",
+    "{code title}: stenosis",
+    "stenosis' OR '1'='1",
+    "'; DROP TABLE codes_icd10code; --",
+    "1; SELECT * FROM auth_user",
+    "stenosis & | ! <-> :*",
+    "<script>alert('x')</script>",
+    '<img src=x onerror="alert(1)">',
+    "🩺🦴 stenosis",
+    "😀" * 3_000,
+    "脊柱管狭窄",
+    "sténosis",
+    "\x00",
+    "M48.04\x00",
+    "stenosis\x00thoracic",
+    "%",
+    "_",
+    "\\",
+    "\u202e\u200b",
+    "\ue000stenosis\ue001",
+    "M48.0.4",
+    "...",
+    "0",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_any_query_gives_results_or_a_clear_page(client, content, query):
+    response = client.get(SEARCH, {"q": query})
+    assert response.status_code in (200, 302)
+    html = response.content.decode()
+    assert "<script>alert" not in html and "<img src=x" not in html
+    if response.status_code == 200:
+        assert "<h1>" in html
+        assert ("Nothing matches" in html) or ("results" in html) or ("Type a code" in html)
+    assert Icd10Code.objects.filter(code="M48.04").exists()
+
+
+def test_html_in_a_query_is_shown_escaped(client, content):
+    html = page(client, "<script>alert('x')</script>")
+    assert "Results for “&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;”" in html
+
+
+def test_html_in_indexed_text_is_shown_escaped(client, content):
+    make_cpt(code="00640", title="Quokka <b>bold</b> & <script>x()</script>")
+    html = page(client, "quokka")
+    assert (
+        "<mark>Quokka</mark> &lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;x()&lt;/script&gt;" in html
+    )
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(text=st.text(max_size=200))
+def test_arbitrary_text_never_breaks_the_search(content, text):
+    search.jump(text)
+    results = search.search(text)
+    assert results.total >= 0
+    assert all(len(group.hits) <= search.PER_GROUP for group in results.groups)
+    for kind in search.KINDS:
+        one_kind = search.search(text, kind=kind, page=2)
+        assert one_kind.ignored or one_kind.page.number >= 1
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(text=st.text(alphabet=st.sampled_from('stenosi thorac"*()-^:{}<>&|!~0M48.'), max_size=40))
+def test_arbitrary_query_syntax_never_breaks_the_page(client, content, text):
+    assert client.get(SEARCH, {"q": text}).status_code in (200, 302)
+
+
+# -- Admin ---------------------------------------------------------------------------------------
+
+
+def changelist(admin_client, model: str, q: str) -> str:
+    response = admin_client.get(reverse(f"admin:codes_{model}_changelist"), {"q": q})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def listed(html: str) -> set[str]:
+    return set(re.findall(r'<th class="field-[a-z_]+"><a href="[^"]+">([^<]+)</a>', html))
+
+
+def test_admin_lists_match_codes_prefixes_words_and_misspellings(admin_client, content):
+    assert listed(changelist(admin_client, "icd10code", "M51.0")) == {"M51.04", "M51.05"}
+    assert listed(changelist(admin_client, "icd10code", "myelopathy thoracic")) == {
+        "M47.14",
+        "M51.04",
+    }
+    assert "M48.04" in listed(changelist(admin_client, "icd10code", "stenosys"))
+    assert "M51.04" in listed(changelist(admin_client, "icd10code", "mielopathy"))
+    assert listed(changelist(admin_client, "cptcode", "thoracic")) == {"00620"}
+    assert listed(changelist(admin_client, "modifier", "monitored")) == {"G8", "G9", "QS"}
+    assert listed(changelist(admin_client, "providertaxonomy", "nurse")) == {"367500000X"}
+    assert listed(changelist(admin_client, "placeofservice", "inpatient")) >= {"21"}
+    assert "Aetna" in changelist(admin_client, "payer", "aetna")
+    assert listed(changelist(admin_client, "icd10code", '"NEAR( <b>')) == set()
+
+
+def test_admin_autocomplete_uses_the_same_matching(admin_client, content):
+    response = admin_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "codes",
+            "model_name": "cptdiagnosis",
+            "field_name": "icd10",
+            "term": "stenosys thoracic",
+        },
+    )
+    assert response.status_code == 200
+    assert [r["text"] for r in response.json()["results"]] == [
+        "M48.04 Spinal stenosis, thoracic region"
+    ]
