@@ -118,8 +118,11 @@ def similarity(a: str, b: str) -> float:
 
 
 def marked(text: str) -> SafeString:
-    """Text from the index with its matched words in <mark>; everything else escaped."""
-    html = escape(text.replace("<mark>", "").replace("</mark>", ""))
+    """Text from the index with its matched words in <mark>; everything else escaped. (Marks
+    that do not pair up, from a private-use character in the text itself, are dropped.)"""
+    html = escape(text)
+    if html.count(MARK_START) != html.count(MARK_END):
+        return mark_safe(html.replace(MARK_START, "").replace(MARK_END, ""))
     return mark_safe(html.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
 
 
