@@ -646,3 +646,18 @@ class SearchEntry(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.code}"
+
+
+class ContentVersion(models.Model):
+    """One row counting the changes to the content: database triggers (migration
+    0005_content_version) add one on every insert, update and delete of a content table, so
+    cached pages and their ETags follow admin saves, bulk updates and imports alike."""
+
+    number = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(help_text="When the content last changed.")
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="codes_contentversion_one")]
+
+    def __str__(self):
+        return f"content version {self.number} of {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -7,6 +7,7 @@ from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
 from . import article, filters, search, tables
+from .caching import cached_page
 from .models import (
     LISTED,
     CptCode,
@@ -71,11 +72,13 @@ def _cpt_codes():
     return CptCode.objects.select_related("place_of_service")
 
 
+@cached_page
 def home(request):
     table = tables.CptCodeTable(_cpt_codes(), caption="CPT codes on cptref")
     return render(request, "codes/home.html", {"table": _paginated(request, table)})
 
 
+@cached_page
 def cpt_list(request):
     filterset = filters.CptCodeFilter(request.GET, queryset=_cpt_codes())
     return _index(
@@ -88,6 +91,7 @@ def cpt_list(request):
     )
 
 
+@cached_page
 def cpt_detail(request, code):
     if code != code.upper():
         return redirect("codes:cpt-detail", code.upper(), permanent=True)
@@ -106,6 +110,7 @@ def _record_page(request, kind, record, table_class, caption, extra=None):
     return render(request, f"codes/{kind}_detail.html", context)
 
 
+@cached_page
 def modifier_list(request):
     rows = Modifier.objects.annotate(cpt_count=Count("cpt_links"))
     filterset = filters.ModifierFilter(request.GET, queryset=rows)
@@ -119,6 +124,7 @@ def modifier_list(request):
     )
 
 
+@cached_page
 def modifier_detail(request, code):
     if code != code.upper():
         return redirect("codes:modifier-detail", code.upper(), permanent=True)
@@ -127,6 +133,7 @@ def modifier_detail(request, code):
     return _record_page(request, "modifier", modifier, tables.ModifierCptTable, caption)
 
 
+@cached_page
 def taxonomy_list(request):
     rows = ProviderTaxonomy.objects.annotate(cpt_count=Count("cpt_links"))
     filterset = filters.TaxonomyFilter(request.GET, queryset=rows)
@@ -140,6 +147,7 @@ def taxonomy_list(request):
     )
 
 
+@cached_page
 def taxonomy_detail(request, code):
     if code != code.upper():
         return redirect("codes:taxonomy-detail", code.upper(), permanent=True)
@@ -149,6 +157,7 @@ def taxonomy_detail(request, code):
     return _record_page(request, "taxonomy", taxonomy, tables.TaxonomyCptTable, caption)
 
 
+@cached_page
 def icd10_chapters(request):
     chapters = Icd10Code.objects.filter(kind=Icd10Code.Kind.CHAPTER).order_by("position")
     table = tables.Icd10ChildTable(chapters, caption="Chapters of ICD-10-CM", orderable=False)
@@ -156,6 +165,7 @@ def icd10_chapters(request):
     return render(request, "codes/icd10_chapters.html", context)
 
 
+@cached_page
 def icd10_list(request):
     # Chapters come in a second query: joined, they would be read for every row an offset skips.
     rows = Icd10Code.objects.filter(LISTED).prefetch_related("chapter")
@@ -171,6 +181,7 @@ def icd10_list(request):
     )
 
 
+@cached_page
 def icd10_detail(request, code):
     canonical = Icd10Code.canonical(code)
     if code != canonical:
@@ -185,6 +196,7 @@ def icd10_detail(request, code):
     return _record_page(request, "icd10", icd10, tables.DiagnosisCptTable, caption, extra)
 
 
+@cached_page
 def payer_list(request):
     return _index(
         request,
@@ -197,12 +209,14 @@ def payer_list(request):
     )
 
 
+@cached_page
 def payer_detail(request, slug):
     payer = _get_or_404(Payer.objects, f"There is no payer “{slug}” on cptref.", slug=slug)
     caption = f"CPT codes with {payer.name} coverage notes"
     return _record_page(request, "payer", payer, tables.PayerCptTable, caption)
 
 
+@cached_page
 def pos_list(request):
     return _index(
         request,
@@ -216,6 +230,7 @@ def pos_list(request):
     )
 
 
+@cached_page
 def pos_detail(request, code):
     message = f"There is no place of service {code} on cptref."
     place = _get_or_404(PlaceOfService.objects, message, code=code)
@@ -225,6 +240,7 @@ def pos_detail(request, code):
     return render(request, "codes/pos_detail.html", {"record": place, "table": table})
 
 
+@cached_page
 def search_results(request):
     """`/search/?q=`: a query that names one code goes to its page; others list the codes it
     begins or the records that contain its words, of all kinds or of one (`kind=`)."""

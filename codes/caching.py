@@ -1,0 +1,70 @@
+"""Whole-page caching of the public pages, kept right by the content version.
+
+Every change to the content bumps one counter in the database (`ContentVersion`, by triggers:
+migration 0005_content_version). A page is cached under the version it was rendered at, so the
+first request after an editor's save, a bulk update or an import renders afresh; old entries are
+never read again and age out of the cache. The version is also the page's ETag and its time the
+Last-Modified date, so a browser that has the page gets 304 Not Modified.
+
+Pages do not depend on who reads them (no user names, no CSRF tokens), so one entry serves every
+reader. When the site requires a login, responses are marked private for shared caches.
+"""
+
+import hashlib
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
+
+from .models import ContentVersion
+
+CACHE_SECONDS = 24 * 60 * 60  # an entry of the current version; stale ones are never read
+
+
+def current_version() -> tuple[int, float] | None:
+    """(number, Unix time of the last change), or None when the counter is missing (a database
+    flushed and not written since): then nothing is cached. One query."""
+    row = ContentVersion.objects.filter(id=1).values_list("number", "changed_at").first()
+    return (row[0], row[1].timestamp()) if row else None
+
+
+def cached_page(view):
+    """Cache a GET view's 200 responses under the content version and the full path, and answer
+    conditional requests (If-None-Match, If-Modified-Since) with 304."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        version = current_version() if request.method in ("GET", "HEAD") else None
+        if version is None:
+            return view(request, *args, **kwargs)
+        number, changed = version
+        # The time as well as the number: a rolled-back transaction or a restored backup may
+        # bring a number back, never with the same time.
+        state = f"{number}.{int(changed * 1_000_000)}"
+        etag, last_modified = f'"{state}"', int(changed)
+        not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        if not_modified is not None:
+            return _headers(not_modified, etag, last_modified)
+        address = f"{request.get_host()}{request.get_full_path()}".encode()
+        key = f"page:{state}:{hashlib.sha256(address).hexdigest()}"  # any length, any bytes
+        response = cache.get(key)
+        if response is None:
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and not response.streaming:
+                cache.set(key, response, CACHE_SECONDS)
+        if response.status_code == 200:
+            _headers(response, etag, last_modified)
+        return response
+
+    return wrapper
+
+
+def _headers(response, etag: str, last_modified: int):
+    response.headers["ETag"] = etag
+    response.headers["Last-Modified"] = http_date(last_modified)
+    # Browsers keep the page but ask each time; the answer is a 304 until the content changes.
+    private = getattr(settings, "SITE_REQUIRE_LOGIN", False)
+    patch_cache_control(response, no_cache=True, **({"private": True} if private else {}))
+    return response

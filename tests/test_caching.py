@@ -1,0 +1,132 @@
+"""Whole-page caching: pages come from the cache until the content changes, whatever changed it,
+and answer conditional requests with 304."""
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+
+from codes.models import ArticleSection, ContentVersion, Icd10Code, Modifier
+
+from .conftest import FIXTURE_FILES, make_cpt
+
+pytestmark = pytest.mark.django_db
+
+ARTICLE = reverse("codes:cpt-detail", args=["00620"])
+
+
+def test_a_page_comes_from_the_cache_until_the_content_changes(
+    client, cpt_00620, django_assert_num_queries
+):
+    first = client.get(ARTICLE)
+    # The second time: only the content version is read.
+    with django_assert_num_queries(1):
+        second = client.get(ARTICLE)
+    assert second.content == first.content
+    section = cpt_00620.sections.get(slug="clinical-context")
+    section.body = "A sentence the editor just wrote."
+    section.save()
+    assert "A sentence the editor just wrote." in client.get(ARTICLE).content.decode()
+
+
+def test_an_admin_save_shows_on_the_cached_page_at_once(admin_client, client, content):
+    url = reverse("codes:modifier-detail", args=["QS"])
+    assert "Monitored anesthesia care service" in client.get(url).content.decode()
+    modifier = Modifier.objects.get(code="QS")
+    change = reverse("admin:codes_modifier_change", args=[modifier.pk])
+    form = {
+        "code": "QS",
+        "code_set": modifier.code_set,
+        "name": "Monitored anesthesia care, as edited",
+        "kind": modifier.kind,
+        "description": modifier.description,
+        "when_to_use": modifier.when_to_use,
+        "payment_effect": modifier.payment_effect,
+        "source": modifier.source,
+        "confidence": modifier.confidence,
+        "note": modifier.note,
+    }
+    assert admin_client.post(change, form).status_code == 302
+    assert "Monitored anesthesia care, as edited" in client.get(url).content.decode()
+
+
+def test_bulk_updates_deletes_and_loads_reach_cached_pages(client, content):
+    index = reverse("codes:modifier-list")
+    assert "moribund" in client.get(index).content.decode()
+    Modifier.objects.filter(code="P5").update(name="Physical status: renamed in bulk")
+    assert "renamed in bulk" in client.get(index).content.decode()
+    Modifier.objects.filter(code="P5").delete()
+    assert "renamed in bulk" not in client.get(index).content.decode()
+    call_command("loaddata", *FIXTURE_FILES, verbosity=0)
+    assert "moribund" in client.get(index).content.decode()
+
+
+def test_search_results_are_cached_and_follow_the_index(client, content):
+    search = reverse("codes:search")
+    assert "Nothing matches" in client.get(search, {"q": "quokka"}).content.decode()
+    Icd10Code.objects.filter(code="M54.6").update(description="Quokka pain")
+    assert 'href="/icd10/M54.6/"' in client.get(search, {"q": "quokka"}).content.decode()
+
+
+def test_pages_answer_conditional_requests_with_304(client, cpt_00620):
+    first = client.get(ARTICLE)
+    etag, last_modified = first["ETag"], first["Last-Modified"]
+    assert "no-cache" in first["Cache-Control"] and "private" not in first["Cache-Control"]
+    assert client.get(ARTICLE, headers={"if-none-match": etag}).status_code == 304
+    assert client.get(ARTICLE, headers={"if-modified-since": last_modified}).status_code == 304
+
+    ArticleSection.objects.filter(cpt=cpt_00620).update(body="Changed.")
+    changed = client.get(ARTICLE, headers={"if-none-match": etag})
+    assert changed.status_code == 200 and changed["ETag"] != etag
+
+
+def test_pages_are_private_when_the_site_requires_a_login(client, cpt_00620, settings):
+    settings.SITE_REQUIRE_LOGIN = True
+    client.force_login(
+        apps.get_model("auth", "User").objects.create_user("reader", password="x" * 20)
+    )
+    assert "private" in client.get(ARTICLE)["Cache-Control"]
+
+
+def test_errors_and_redirects_are_not_cached(client, content):
+    missing = reverse("codes:cpt-detail", args=["00640"])
+    assert client.get(missing).status_code == 404
+    make_cpt(code="00640", title="Anesthesia for a new code")
+    assert client.get(missing).status_code == 200
+    assert client.get("/icd10/m4804/").status_code == 301
+
+
+def test_without_the_counter_nothing_is_cached_and_the_next_change_restores_it(
+    client, cpt_00620, django_assert_num_queries
+):
+    ContentVersion.objects.all().delete()
+    client.get(ARTICLE)
+    with django_assert_num_queries(3):  # version (missing), then the article's two queries
+        response = client.get(ARTICLE)
+    assert "ETag" not in response
+    cpt_00620.sections.filter(slug="clinical-context").update(body="Counted again.")
+    assert ContentVersion.objects.get().number == 1
+    assert "Counted again." in client.get(ARTICLE).content.decode()
+
+
+def test_every_content_table_bumps_the_version(db):
+    """A model added later needs its table in a migration like 0005_content_version."""
+    tables = {
+        model._meta.db_table
+        for model in apps.get_app_config("codes").get_models()
+        if model._meta.managed and model is not ContentVersion
+    }
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE 'codes_version_%'"
+            )
+        else:
+            cursor.execute(
+                "SELECT event_object_table FROM information_schema.triggers "
+                "WHERE trigger_name LIKE 'codes_version_%'"
+            )
+        triggered = {table for (table,) in cursor.fetchall()}
+    assert tables == triggered
