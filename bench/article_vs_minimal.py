@@ -118,9 +118,11 @@ def gunicorn(workers, env, log_path):
                 server.wait()
 
 
-def run_wrk(port, path, seconds, concurrency, _cap):
+def run_wrk(port, path, seconds, concurrency, _cap, script=None, threads=1):
+    """wrk on `path`, or on the URLs that a Lua `script` chooses (bench/load.py)."""
     url = f"http://{HOST}:{port}{path}"
-    command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--latency", url]
+    command = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--latency", url]
+    command += ["--timeout", "10s", "-s", script] if script else []
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     scale = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
     found = re.findall(r"(\d+)%\s+([\d.]+)(us|ms|s|m|h)\b", out)

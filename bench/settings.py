@@ -1,7 +1,8 @@
 """Settings for the benchmark: the project's settings, plus a minimal view and its template.
 
 BENCH_TEMPLATE_DIR names the directory that holds `bench_minimal.html`. Static files use the
-plain storage so no collectstatic is needed. There is no page cache.
+plain storage so no collectstatic is needed. The page cache (codes/caching.py) is off unless
+BENCH_PAGE_CACHE=on: the article benchmark measures the work of a page, bench/load.py both.
 """
 
 import copy
@@ -25,3 +26,6 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+if os.environ.get("BENCH_PAGE_CACHE", "off") != "on":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
