@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FIXTURES := $(sort $(wildcard fixtures/*.json))
 
-.PHONY: run test install migrate loaddata icd10 bench bench-icd10 lint clean
+.PHONY: run test install migrate loaddata icd10 bench bench-icd10 bench-search lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench: loaddata
 ## ICD-10-CM import time and memory, and index and code page times, on a temporary database
 bench-icd10: install
 	$(BIN)/python bench/icd10.py
+
+## Word search: server time on SQLite and PostgreSQL, throughput against Datasette (see bench/README.md)
+bench-search: install
+	$(BIN)/python bench/search.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

@@ -51,8 +51,10 @@ DETAIL_URLS = {
     "payer": "codes:payer-detail",
     "pos": "codes:pos-detail",
 }
-# SQLite rowids of the index: id * 8 + tag (as in migration 0004_search).
+# SQLite rowids of the index: id * 8 + tag (as in migration 0004_search). Reading a row's kind
+# from its rowid is free; reading the stored `kind` column made counting twice as slow.
 ROWID_TAGS = {"cpt": 1, "icd10": 2, "modifier": 3, "taxonomy": 4, "payer": 5, "pos": 6}
+TAG_KINDS = {tag: kind for kind, tag in ROWID_TAGS.items()}
 
 MAX_QUERY_LENGTH = 200  # characters of a query that are read; the rest is ignored
 MAX_TERMS = 10
@@ -164,12 +166,17 @@ class SqliteEngine:
             return cursor.fetchall()
 
     def has(self, terms: list[Term]) -> bool:
-        sql = "SELECT 1 FROM codes_search WHERE codes_search MATCH %s LIMIT 1"
-        return bool(self._rows(sql, [self.expression(terms)]))
+        return self.known([terms])[0]
+
+    def known(self, queries: list[list[Term]]) -> list[bool]:
+        """Whether each query matches anything, in one statement."""
+        exists = "EXISTS (SELECT 1 FROM codes_search WHERE codes_search MATCH %s)"
+        sql = "SELECT " + ", ".join([exists] * len(queries))
+        return [bool(v) for v in self._rows(sql, [self.expression(q) for q in queries])[0]]
 
     def counts(self, terms: list[Term]) -> dict[str, int]:
-        sql = "SELECT kind, count(*) FROM codes_search WHERE codes_search MATCH %s GROUP BY kind"
-        return dict(self._rows(sql, [self.expression(terms)]))
+        sql = "SELECT rowid %% 8, count(*) FROM codes_search WHERE codes_search MATCH %s GROUP BY 1"
+        return {TAG_KINDS[tag]: n for tag, n in self._rows(sql, [self.expression(terms)])}
 
     def best(self, terms: list[Term], per_kind: int) -> list[tuple[str, int, int]]:
         """(kind, ref, matches of that kind) of the best `per_kind` matches of each kind.
@@ -179,22 +186,24 @@ class SqliteEngine:
         counts = self.counts(terms)
         if not counts:
             return []
-        ranked = (
-            "SELECT * FROM (SELECT kind, ref FROM codes_search WHERE codes_search MATCH %s "
-            f"AND kind = %s ORDER BY {self.RANK}, code LIMIT %s)"
-        )
         params = []
         for kind in counts:
-            params += [self.expression(terms), kind, per_kind]
-        rows = self._rows(" UNION ALL ".join([ranked] * len(counts)), params)
-        return [(kind, ref, counts[kind]) for kind, ref in rows]
+            params += [self.expression(terms), ROWID_TAGS[kind], per_kind, 0]
+        rows = self._rows(
+            " UNION ALL ".join([f"SELECT * FROM ({self.RANKED})"] * len(counts)), params
+        )
+        kinds = [(TAG_KINDS[rowid % 8], rowid // 8) for (rowid,) in rows]
+        return [(kind, ref, counts[kind]) for kind, ref in kinds]
+
+    # Equal ranks keep the order of the records (the tabular list's, for ICD-10-CM).
+    RANKED = (
+        "SELECT rowid FROM codes_search WHERE codes_search MATCH %s AND rowid %% 8 = %s "
+        f"ORDER BY {RANK}, rowid LIMIT %s OFFSET %s"
+    )
 
     def ranked(self, terms: list[Term], kind: str, offset: int, limit: int):
-        sql = (
-            "SELECT kind, ref FROM codes_search WHERE codes_search MATCH %s AND kind = %s "
-            f"ORDER BY {self.RANK}, code LIMIT %s OFFSET %s"
-        )
-        return self._rows(sql, [self.expression(terms), kind, limit, offset])
+        params = [self.expression(terms), ROWID_TAGS[kind], limit, offset]
+        return [(kind, rowid // 8) for (rowid,) in self._rows(self.RANKED, params)]
 
     def hits(self, keys: list[tuple[str, int]], terms: list[Term]) -> dict[tuple, Hit]:
         """The index rows of `keys`, with the words of `terms` marked (none when empty)."""
@@ -235,8 +244,8 @@ class SqliteEngine:
 
     def matching_ids(self, kind: str, terms: list[Term]):
         """The ids of the records of `kind` that match, as a subquery."""
-        sql = "SELECT ref FROM codes_search WHERE codes_search MATCH %s AND kind = %s"
-        return RawSQL(sql, [self.expression(terms), kind])
+        sql = "SELECT rowid / 8 FROM codes_search WHERE codes_search MATCH %s AND rowid %% 8 = %s"
+        return RawSQL(sql, [self.expression(terms), ROWID_TAGS[kind]])
 
 
 class PostgresEngine:
@@ -259,6 +268,17 @@ class PostgresEngine:
 
     def has(self, terms: list[Term]) -> bool:
         return self._matching(terms).exists()
+
+    def known(self, queries: list[list[Term]]) -> list[bool]:
+        """Whether each query matches anything, in one statement."""
+        parts, params = [], []
+        for terms in queries:
+            sql, more = self._matching(terms).values("ref")[:1].query.sql_with_params()
+            parts.append(f"EXISTS ({sql})")
+            params += more
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(parts), params)
+            return list(cursor.fetchone())
 
     def counts(self, terms: list[Term]) -> dict[str, int]:
         rows = self._matching(terms).values("kind").annotate(n=Count("ref")).order_by()
@@ -526,8 +546,10 @@ def corrected(terms: list[Term]) -> tuple[list[Term], dict[str, str]]:
     similar indexed word that matches something. Returns the terms and what was replaced."""
     eng = engine()
     out, replaced = [], {}
-    for term in terms:
-        if eng.has([term]):
+    # corrected() runs when the words together match nothing: one word alone is unknown.
+    matched = eng.known([[t] for t in terms]) if len(terms) > 1 else [False]
+    for term, known in zip(terms, matched, strict=True):
+        if known:
             out.append(term)
             continue
         as_prefix = replace(term, prefix=True)
@@ -561,15 +583,23 @@ def search(text: str, kind: str | None = None, page: str | int | None = 1) -> Re
     results = Results(query=clean(text), kind=kind if kind in KINDS else None)
     prefixes = code_prefixes(text)
     source = CodeSource(prefixes) if prefixes else None
-    if source is None or not source.counts():
-        terms = terms_of(text)
-        if not terms:
-            results.ignored = True
-            return results
-        terms, results.corrections = corrected(terms)
-        source = TextSource(terms)
-    else:
+    if source is not None and source.counts():
         results.by_code = True
+        return _fill(results, source, page)
+    terms = terms_of(text)
+    if not terms:
+        results.ignored = True
+        return results
+    _fill(results, TextSource(terms), page)
+    if not results.counts:  # only then look for the words that match nothing
+        fixed, results.corrections = corrected(terms)
+        if fixed != terms:
+            _fill(results, TextSource(fixed), page)
+    return results
+
+
+def _fill(results: Results, source, page) -> Results:
+    """The counts, and the page of one kind or the best hits of each kind."""
     if results.kind:
         results.counts = source.counts()
         total = results.counts.get(results.kind, 0)
