@@ -85,37 +85,48 @@ def fetch(port, path, timeout=5.0):
         return exc.code, exc.read()
 
 
-@contextlib.contextmanager
-def gunicorn(workers, env, log_path):
-    """Serve the site on a free port of 127.0.0.1; yield the port; always stop the server."""
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
-        port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "gunicorn", "cptref.wsgi:application"]
-    command += ["--bind", f"{HOST}:{port}", "--workers", str(workers), "--worker-class", "sync"]
-    command += ["--chdir", str(ROOT), "--log-level", "warning"]
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(command, env, log_path, port, ready_path):
+    """Start a server; yield once `ready_path` answers on `port`; always stop the server."""
     with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
     try:
         deadline = time.monotonic() + 30
-        while server.poll() is None and time.monotonic() < deadline:
+        while process.poll() is None and time.monotonic() < deadline:
             try:
-                fetch(port, MINIMAL, timeout=1)
+                fetch(port, ready_path, timeout=1)
                 break
             except OSError:
                 time.sleep(0.2)
         else:
             log = Path(log_path).read_text(errors="replace")[-2000:]
-            sys.exit(f"gunicorn did not start (status {server.poll()}):\n{log}")
+            sys.exit(f"{Path(command[0]).name} did not start (status {process.poll()}):\n{log}")
         yield port
     finally:
-        if server.poll() is None:
-            server.terminate()
+        if process.poll() is None:
+            process.terminate()
             try:
-                server.wait(timeout=15)
+                process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+                process.kill()
+                process.wait()
+
+
+@contextlib.contextmanager
+def gunicorn(workers, env, log_path):
+    """Serve the site on a free port of 127.0.0.1; yield the port; always stop the server."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "cptref.wsgi:application"]
+    command += ["--bind", f"{HOST}:{port}", "--workers", str(workers), "--worker-class", "sync"]
+    command += ["--chdir", str(ROOT), "--log-level", "warning"]
+    with server(command, env, log_path, port, MINIMAL) as port:
+        yield port
 
 
 def run_wrk(port, path, seconds, concurrency, _cap, script=None, threads=1):

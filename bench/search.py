@@ -42,7 +42,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -55,7 +54,16 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # import `bench` and `cptref` as packages, not bench/*.py
 
-from bench.article_vs_minimal import HOST, Run, fetch, gunicorn, run_python, run_wrk  # noqa: E402
+from bench.article_vs_minimal import (  # noqa: E402
+    HOST,
+    Run,
+    fetch,
+    free_port,
+    gunicorn,
+    run_python,
+    run_wrk,
+    server,
+)
 from bench.icd10 import met, percentile, print_table  # noqa: E402
 
 QUERIES = ["stenosis", "disc disorder myelopathy", "fracture femur"]
@@ -328,40 +336,17 @@ def export_for_datasette(env, bin_dir: Path):
         raise SetupError(f"{DATASETTE_FILE.name} has {rows} rows in its FTS index")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def datasette(bin_dir: Path, log_path: Path):
     """Serve DATASETTE_FILE on a free port of 127.0.0.1; yield the port; always stop it."""
     port = free_port()
     command = [str(bin_dir / "datasette"), "serve", str(DATASETTE_FILE), "--host", HOST]
     command += ["--port", str(port), "--setting", "default_page_size", "20"]
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
-        while server.poll() is None and time.monotonic() < deadline:
-            try:
-                fetch(port, "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            log = log_path.read_text(errors="replace")[-2000:]
-            raise SetupError(f"Datasette did not start (status {server.poll()}):\n{log}")
-        yield port
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        with server(command, None, log_path, port, "/-/versions.json") as port:
+            yield port
+    except SystemExit as exc:  # server() exits with a message if Datasette does not start
+        raise SetupError(str(exc)) from None
 
 
 def datasette_version(bin_dir: Path) -> str:
@@ -457,15 +442,15 @@ def report_throughput(runs: dict[str, list[Run]], pages: dict[str, Page]):
         theirs = median_run(runs[datasette_path(query)])
         ratio = ours.rps / theirs.rps if theirs.rps else float("nan")
         ratios.append(ratio)
-        for server, path, result in (
+        for who, path, result in (
             ("ours", search_path(query, "icd10"), ours),
             ("Datasette", datasette_path(query), theirs),
         ):
             page = pages[path]
             rows.append(
                 [
-                    query if server == "ours" else "",
-                    server,
+                    query if who == "ours" else "",
+                    who,
                     f"{result.rps:.1f}",
                     f"{result.p50 * 1e3:.2f}",
                     f"{result.p99 * 1e3:.2f}",
@@ -473,7 +458,7 @@ def report_throughput(runs: dict[str, list[Run]], pages: dict[str, Page]):
                     str(page.shown),
                     str(page.matches),
                     str(result.errors),
-                    f"{ratio:.2f}" if server == "ours" else "",
+                    f"{ratio:.2f}" if who == "ours" else "",
                 ]
             )
     print_table(
