@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FIXTURES := $(sort $(wildcard fixtures/*.json))
+# With DEBUG off the settings refuse to start without DJANGO_SECRET_KEY. The commands make runs
+# on a developer's machine (the tests, the benchmarks, the set-up steps of `make run`) use this
+# key when none is set; its prefix makes `check --deploy` flag it.
+LOCAL_KEY := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-django-insecure-cptref-make-test-and-bench-only}"
 
 .PHONY: run test install migrate loaddata icd10 bench bench-icd10 lint clean
 
@@ -17,14 +21,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 install: $(VENV)/.installed
 
 migrate: install
-	$(BIN)/python manage.py migrate --noinput
+	$(LOCAL_KEY) $(BIN)/python manage.py migrate --noinput
 
 loaddata: migrate
-	$(BIN)/python manage.py loaddata $(FIXTURES)
+	$(LOCAL_KEY) $(BIN)/python manage.py loaddata $(FIXTURES)
 
 ## The whole ICD-10-CM tabular list (about 98,500 entries; a few seconds; a re-run changes nothing)
 icd10: loaddata
-	$(BIN)/python manage.py import_icd10cm
+	$(LOCAL_KEY) $(BIN)/python manage.py import_icd10cm
 
 ## Install, create the SQLite database, load the content and ICD-10-CM, serve on 127.0.0.1:8000
 run: icd10
@@ -32,18 +36,18 @@ run: icd10
 
 ## Install and run the whole test suite
 test: install
-	$(BIN)/python -m pytest
+	$(LOCAL_KEY) $(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 ## Article page vs a minimal view under gunicorn (see bench/README.md)
 bench: loaddata
-	$(BIN)/python bench/article_vs_minimal.py
+	$(LOCAL_KEY) $(BIN)/python bench/article_vs_minimal.py
 
 ## ICD-10-CM import time and memory, and index and code page times, on a temporary database
 bench-icd10: install
-	$(BIN)/python bench/icd10.py
+	$(LOCAL_KEY) $(BIN)/python bench/icd10.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

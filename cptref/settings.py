@@ -1,10 +1,12 @@
 """Settings for cptref: one module, every value that varies read from the environment.
 
-Defaults are safe for a developer's machine: DEBUG off, SQLite under the project folder,
-hosts limited to localhost. `make run` turns DEBUG on explicitly.
+Defaults are safe: DEBUG off, SQLite under the project folder, hosts limited to localhost, plain
+HTTP (an intranet may not have certificates). With DEBUG off a secret key must be given.
+`make run` turns DEBUG on explicitly; README.md § Configuration lists every variable.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -22,16 +24,62 @@ def envbool(name: str, default: str) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
 
 
+def envint(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def envorigins(name: str) -> list[str]:
+    origins = envlist(name, "")
+    for origin in origins:
+        if not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise ImproperlyConfigured(
+                f"{name} must list origins like https://cptref.example.org, not {origin!r}"
+            )
+    return origins
+
+
+def envcache(*names: str) -> dict:
+    """A shared Redis cache from the first of `names` that is set, else this process's memory."""
+    url = next((os.environ[name].strip() for name in names if os.environ.get(name)), "")
+    if not url:
+        # codes/caching.py keeps whole pages: room for a few thousand of them per process.
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"{' or '.join(names)} must be a redis://, rediss:// or unix:// URL, not {url!r}"
+        )
+    # The prefix keeps these entries apart from other users of a shared Redis.
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "cptref",
+    }
+
+
 DEBUG = envbool("DJANGO_DEBUG", "false")
-# The default key is for development only; its prefix makes `check --deploy` flag it.
-SECRET_KEY = os.environ.get(
-    "DJANGO_SECRET_KEY", "django-insecure-cptref-development-key-do-not-use-in-production"
-)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set: give it a long random value (`make test` and "
+            "`make bench` bring their own, DJANGO_DEBUG=true uses a development key)."
+        )
+    # For development only; its prefix makes `check --deploy` flag it.
+    SECRET_KEY = "django-insecure-cptref-development-key-do-not-use-in-production"
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = envorigins("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -121,6 +169,18 @@ STORAGES = {
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
+DJANGO_TABLES2_TEMPLATE = "_table.html"
+
 LOGIN_URL = "admin:login"
 
-DJANGO_TABLES2_TEMPLATE = "_table.html"
+CACHES = {"default": envcache("CACHE_URL", "REDIS_URL")}
+
+# Errors and their tracebacks go to stderr (gunicorn's log, the journal): with DEBUG off Django
+# sends them nowhere but to ADMINS by mail. With DEBUG on, Django's own console handler does it.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"debug_off": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "filters": ["debug_off"]}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+}
