@@ -1,6 +1,46 @@
-"""The project's middleware and the helpers django-axes calls."""
+"""The project's middleware: 503 pages while the database cannot be reached; and the client
+address that django-axes locks sign-in on."""
+
+import logging
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template.loader import get_template
+from django.utils.cache import add_never_cache_headers
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 30
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that cannot reach the database answers 503 with Retry-After, not a 500. Django
+    closes the broken connection at the end of the request and opens a new one for the next, so
+    the site comes back by itself with the database. cptref.errors.server_error does the same
+    for an error raised before the view (reading the session)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_ERRORS):
+            return database_unavailable(exception)
+        return None
+
+
+def database_unavailable(exception: Exception) -> HttpResponse:
+    """The static 503 page: rendered without a request, so without context processors, and
+    touching nothing that needs the database."""
+    logger.error("Database unavailable: %s: %s", type(exception).__name__, exception)
+    response = HttpResponse(get_template("503.html").render(), status=503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    return response
 
 
 def client_ip(request) -> str | None:
