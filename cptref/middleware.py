@@ -1,9 +1,10 @@
-"""The project's middleware: 503 pages while the database cannot be reached; and the client
-address that django-axes locks sign-in on."""
+"""The project's middleware: site-wide login, single sign-on by proxy header, 503 pages while
+the database cannot be reached; and the client address that django-axes locks sign-in on."""
 
 import logging
 
 from django.conf import settings
+from django.contrib.auth.middleware import LoginRequiredMiddleware, RemoteUserMiddleware
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template.loader import get_template
@@ -13,6 +14,25 @@ logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30
 DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class SiteLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Django's LoginRequiredMiddleware while SITE_REQUIRE_LOGIN is on: anonymous readers go to
+    the login page with ?next=. Views marked `login_not_required` (the login page, /healthz)
+    stay open; static files never reach the middleware (whitenoise serves them first)."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not settings.SITE_REQUIRE_LOGIN:
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class ProxyRemoteUserMiddleware(RemoteUserMiddleware):
+    """Signs in the user the single-sign-on proxy names in DJANGO_REMOTE_USER_HEADER."""
+
+    @property
+    def header(self):
+        return settings.REMOTE_USER_HEADER
 
 
 class DatabaseUnavailableMiddleware:

@@ -107,6 +107,19 @@ X_FRAME_OPTIONS = "DENY"
 # HSTS preloading is for public domains: an intranet host name cannot be on the browsers' list.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# Every page needs a signed-in user (except /healthz and the login page); codes/caching.py reads
+# this too, to mark pages private.
+SITE_REQUIRE_LOGIN = envbool("SITE_REQUIRE_LOGIN", "false")
+# The request header in which the organisation's single-sign-on proxy names the user, as Django
+# spells it in request.META (HTTP_X_REMOTE_USER for X-Remote-User); empty: off. README.md says
+# when it is safe.
+REMOTE_USER_HEADER = os.environ.get("DJANGO_REMOTE_USER_HEADER", "").strip()
+if REMOTE_USER_HEADER and not re.fullmatch(r"HTTP_[A-Z0-9_]+|REMOTE_USER", REMOTE_USER_HEADER):
+    raise ImproperlyConfigured(
+        "DJANGO_REMOTE_USER_HEADER must be a request.META name such as HTTP_X_REMOTE_USER, "
+        f"not {REMOTE_USER_HEADER!r}"
+    )
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -128,6 +141,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    *(["cptref.middleware.ProxyRemoteUserMiddleware"] if REMOTE_USER_HEADER else []),
+    "cptref.middleware.SiteLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cptref.middleware.DatabaseUnavailableMiddleware",
@@ -139,6 +154,7 @@ AUTHENTICATION_BACKENDS = [
     # First, so that a locked-out client is refused before its password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    *(["django.contrib.auth.backends.RemoteUserBackend"] if REMOTE_USER_HEADER else []),
 ]
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one user name
@@ -218,7 +234,9 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 DJANGO_TABLES2_TEMPLATE = "_table.html"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "codes:home"
+LOGOUT_REDIRECT_URL = "login"
 
 CACHES = {"default": envcache("CACHE_URL", "REDIS_URL")}
 

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import health
@@ -9,6 +10,9 @@ admin.site.index_title = "Content"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    # Readers sign in here when the site requires a login (SITE_REQUIRE_LOGIN); editors too.
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("codes.urls")),
 ]
