@@ -5,10 +5,12 @@ BIN := $(VENV)/bin
 FIXTURES := $(sort $(wildcard fixtures/*.json))
 # With DEBUG off the settings refuse to start without DJANGO_SECRET_KEY. The commands make runs
 # on a developer's machine (the tests, the benchmarks, the set-up steps of `make run`) use this
-# key when none is set; its prefix makes `check --deploy` flag it.
+# key when none is set; its prefix makes `check --deploy` flag it. `make serve` never does.
 LOCAL_KEY := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-django-insecure-cptref-make-test-and-bench-only}"
+GUNICORN_BIND ?= 127.0.0.1:8000
+WEB_CONCURRENCY ?= 3
 
-.PHONY: run test install migrate loaddata icd10 bench bench-icd10 lint clean
+.PHONY: run test install migrate loaddata icd10 serve bench bench-icd10 lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +39,14 @@ run: icd10
 ## Install and run the whole test suite
 test: install
 	$(LOCAL_KEY) $(BIN)/python -m pytest
+
+## Production: migrate, collect the static files, serve with gunicorn on GUNICORN_BIND
+## (DJANGO_SECRET_KEY and the rest of the environment: README.md § Deployment)
+serve: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	exec $(BIN)/gunicorn cptref.wsgi:application --bind "$(GUNICORN_BIND)" \
+		--workers "$(WEB_CONCURRENCY)" --access-logfile - --error-logfile -
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
