@@ -3,8 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FIXTURES := $(sort $(wildcard fixtures/*.json))
+# With DEBUG off the settings refuse to start without DJANGO_SECRET_KEY. The commands make runs
+# on a developer's machine (the tests, the benchmarks, the set-up steps of `make run`) use this
+# key when none is set; its prefix makes `check --deploy` flag it. `make serve` never does.
+LOCAL_KEY := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-django-insecure-cptref-make-test-and-bench-only}"
+GUNICORN_BIND ?= 127.0.0.1:8000
+WEB_CONCURRENCY ?= 3
 
-.PHONY: run test install migrate loaddata icd10 bench bench-icd10 bench-search lint clean
+.PHONY: run test install migrate loaddata icd10 serve bench bench-icd10 bench-search bench-load lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -17,14 +23,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 install: $(VENV)/.installed
 
 migrate: install
-	$(BIN)/python manage.py migrate --noinput
+	$(LOCAL_KEY) $(BIN)/python manage.py migrate --noinput
 
 loaddata: migrate
-	$(BIN)/python manage.py loaddata $(FIXTURES)
+	$(LOCAL_KEY) $(BIN)/python manage.py loaddata $(FIXTURES)
 
 ## The whole ICD-10-CM tabular list (about 98,500 entries; a few seconds; a re-run changes nothing)
 icd10: loaddata
-	$(BIN)/python manage.py import_icd10cm
+	$(LOCAL_KEY) $(BIN)/python manage.py import_icd10cm
 
 ## Install, create the SQLite database, load the content and ICD-10-CM, serve on 127.0.0.1:8000
 run: icd10
@@ -32,22 +38,34 @@ run: icd10
 
 ## Install and run the whole test suite
 test: install
-	$(BIN)/python -m pytest
+	$(LOCAL_KEY) $(BIN)/python -m pytest
+
+## Production: migrate, collect the static files, serve with gunicorn on GUNICORN_BIND
+## (DJANGO_SECRET_KEY and the rest of the environment: README.md § Deployment)
+serve: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	exec $(BIN)/gunicorn cptref.wsgi:application --bind "$(GUNICORN_BIND)" \
+		--workers "$(WEB_CONCURRENCY)" --access-logfile - --error-logfile -
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 ## Article page vs a minimal view under gunicorn (see bench/README.md)
 bench: loaddata
-	$(BIN)/python bench/article_vs_minimal.py
+	$(LOCAL_KEY) $(BIN)/python bench/article_vs_minimal.py
 
 ## ICD-10-CM import time and memory, and index and code page times, on a temporary database
 bench-icd10: install
-	$(BIN)/python bench/icd10.py
+	$(LOCAL_KEY) $(BIN)/python bench/icd10.py
 
 ## Word search: server time on SQLite and PostgreSQL, throughput against Datasette (see bench/README.md)
 bench-search: install
-	$(BIN)/python bench/search.py
+	$(LOCAL_KEY) $(BIN)/python bench/search.py
+
+## The whole site under 64 connections on PostgreSQL, cached and uncached (see bench/README.md)
+bench-load: install
+	$(LOCAL_KEY) $(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3
