@@ -11,6 +11,7 @@ reader. When the site requires a login, responses are marked private for shared 
 """
 
 import hashlib
+import logging
 from functools import wraps
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.utils.http import http_date
 
 from .models import ContentVersion
 
+logger = logging.getLogger(__name__)
 CACHE_SECONDS = 24 * 60 * 60  # an entry of the current version; stale ones are never read
 
 
@@ -49,16 +51,25 @@ def cached_page(view):
             return _headers(not_modified, etag, last_modified)
         address = f"{request.get_host()}{request.get_full_path()}".encode()
         key = f"page:{state}:{hashlib.sha256(address).hexdigest()}"  # any length, any bytes
-        response = cache.get(key)
+        response = _cache_call(cache.get, key)
         if response is None:
             response = view(request, *args, **kwargs)
             if response.status_code == 200 and not response.streaming:
-                cache.set(key, response, CACHE_SECONDS)
+                _cache_call(cache.set, key, response, CACHE_SECONDS)
         if response.status_code == 200:
             _headers(response, etag, last_modified)
         return response
 
     return wrapper
+
+
+def _cache_call(method, *args):
+    """A shared cache that is down (Redis restarting) costs speed, never the page."""
+    try:
+        return method(*args)
+    except Exception:  # each backend raises its own errors (redis.ConnectionError, OSError...)
+        logger.warning("Page cache unavailable; serving without it", exc_info=True)
+        return None
 
 
 def _headers(response, etag: str, last_modified: int):

@@ -130,3 +130,15 @@ def test_every_content_table_bumps_the_version(db):
             )
         triggered = {table for (table,) in cursor.fetchall()}
     assert tables == triggered
+
+
+def test_pages_are_served_when_the_shared_cache_is_down(client, cpt_00620, settings, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # the discard port: nothing answers
+        }
+    }
+    response = client.get(ARTICLE)
+    assert response.status_code == 200 and "Anesthesia for" in response.content.decode()
+    assert "Page cache unavailable" in caplog.text
