@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FIXTURES := $(sort $(wildcard fixtures/*.json))
+# axe-core and the Nu Html Checker for the browser tests; npm writes this file on each install.
+BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
 
 .PHONY: run test install migrate loaddata icd10 bench bench-icd10 lint clean
 
@@ -15,6 +17,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	touch $@
 
 install: $(VENV)/.installed
+
+# Only when the lock file changed. --ignore-scripts: vnu-jar's install script would download a
+# Java runtime; the tests run the jar with the machine's java.
+$(BROWSER_TOOLS): tests/browser/package-lock.json
+	npm ci --prefix tests/browser --ignore-scripts --no-audit --no-fund
+	touch $@
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -30,8 +38,8 @@ icd10: loaddata
 run: icd10
 	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## Install and run the whole test suite
-test: install
+## Install and run the whole test suite, browser tests included (Chromium, java, npm registry)
+test: install $(BROWSER_TOOLS)
 	$(BIN)/python -m pytest
 
 lint: install
