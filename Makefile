@@ -9,6 +9,8 @@ FIXTURES := $(sort $(wildcard fixtures/*.json))
 LOCAL_KEY := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-django-insecure-cptref-make-test-and-bench-only}"
 GUNICORN_BIND ?= 127.0.0.1:8000
 WEB_CONCURRENCY ?= 3
+# axe-core and the Nu Html Checker for the browser tests; npm writes this file on each install.
+BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
 
 .PHONY: run test install migrate loaddata icd10 serve bench bench-icd10 bench-search bench-load lint clean
 
@@ -21,6 +23,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	touch $@
 
 install: $(VENV)/.installed
+
+# Only when the lock file changed. --ignore-scripts: vnu-jar's install script would download a
+# Java runtime; the tests run the jar with the machine's java.
+$(BROWSER_TOOLS): tests/browser/package-lock.json
+	npm ci --prefix tests/browser --ignore-scripts --no-audit --no-fund
+	touch $@
 
 migrate: install
 	$(LOCAL_KEY) $(BIN)/python manage.py migrate --noinput
@@ -36,8 +44,8 @@ icd10: loaddata
 run: icd10
 	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## Install and run the whole test suite
-test: install
+## Install and run the whole test suite, browser tests included (Chromium, java, npm registry)
+test: install $(BROWSER_TOOLS)
 	$(LOCAL_KEY) $(BIN)/python -m pytest
 
 ## Production: migrate, collect the static files, serve with gunicorn on GUNICORN_BIND

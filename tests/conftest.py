@@ -13,6 +13,33 @@ SEED = (
     Path(__file__).parent / "data" / "seed_00620.txt"
 )  # copy of shared/seeds/000_b56d1f9a7e32f63c.txt
 
+# Every kind of public page, named as its screenshots and saved HTML are (tests/artifacts/).
+PAGE_KINDS = {
+    "home": "/",
+    "cpt-article": "/codes/00620/",
+    "cpt-index": "/codes/",
+    "modifier-index": "/modifiers/",
+    "taxonomy-index": "/taxonomies/",
+    "icd10-chapters": "/icd10/",
+    "icd10-index": "/icd10/codes/",
+    "payer-index": "/payers/",
+    "pos-index": "/places-of-service/",
+    "modifier": "/modifiers/QS/",
+    "taxonomy": "/taxonomies/207L00000X/",
+    "icd10": "/icd10/M48.04/",
+    "payer": "/payers/aetna/",
+    "pos": "/places-of-service/21/",
+    "search": "/search/?q=stenosis+thoracic",
+    "search-one-kind": "/search/?q=stenosis&kind=icd10",
+    "search-no-results": "/search/?q=qqqqqqqqqq",
+    "search-empty": "/search/?q=",
+    "not-found": "/codes/99999/",
+}
+# Screenshots and the HTML the validator read, for a person to look at; not in git.
+ARTIFACTS = Path(__file__).parent / "artifacts"
+# axe-core and the Nu Html Checker, installed from tests/browser/package-lock.json by `make test`.
+BROWSER_TOOLS = Path(__file__).parent / "browser" / "node_modules"
+
 
 @pytest.fixture(autouse=True)
 def plain_static_storage(settings):

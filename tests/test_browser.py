@@ -1,0 +1,256 @@
+"""The site in a real browser: Debian's Chromium driven by Playwright, against `live_server`.
+
+What the test client cannot see: a reader's journeys by keyboard and mouse, accessibility as
+axe-core judges the rendered page, layout at 1280 and 390 pixels wide, and the printed page.
+Screenshots of every page kind at both widths go to tests/artifacts/ (not in git).
+
+The live server needs a transactional database, which pytest-django empties after each test,
+taking the rows migrations wrote (the Editors group, the content version) with it.
+`serialized_rollback` puts them back before each test here, so each starts from the migrated
+database, as the other tests do. pytest-django runs transactional tests after all the others,
+so no other test meets an emptied database; a new transactional test should roll back the same
+way.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connections
+
+from codes.models import ContentVersion
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # the `chromium` fixture says how to install it
+    expect = sync_playwright = None
+
+from .conftest import ARTIFACTS, BROWSER_TOOLS, PAGE_KINDS
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root in a container
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE = BROWSER_TOOLS / "axe-core" / "axe.min.js"
+WIDE, PHONE = 1280, 390
+# Moderate in axe's scale, but the structure a screen reader user navigates by.
+STRUCTURE_RULES = {
+    "heading-order",
+    "page-has-heading-one",
+    "landmark-one-main",
+    "landmark-unique",
+    "landmark-no-duplicate-banner",
+    "landmark-no-duplicate-contentinfo",
+    "region",
+    "empty-table-header",
+}
+EDITOR_PASSWORD = "a-long-editor-password"  # tests/conftest.py's `editor`
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(
+            f"Debian's Chromium at {CHROMIUM}: `sudo apt-get install chromium` "
+            "(Playwright's own browser download is not used)"
+        )
+    if not AXE.exists():
+        missing.append(f"axe-core in {BROWSER_TOOLS}: `make test` installs it with npm ci")
+    if sync_playwright is None:
+        missing.append("Playwright for Python: `make install` (the project's test extra)")
+    if missing:
+        pytest.fail("The browser tests need " + "; ".join(missing) + ".", pytrace=False)
+    # Playwright's sync API leaves its event loop marked as running on this thread. Django then
+    # refuses ORM calls from the tests' fixtures (nothing here is asynchronous, so they are
+    # allowed), and keeps its connections in a store of their own: the test database's
+    # snapshot for `serialized_rollback`, taken on the connections opened before, is carried
+    # over to the ones the tests use from now on.
+    snapshots = {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
+    with pytest.MonkeyPatch.context() as mp, sync_playwright() as playwright:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        for alias, snapshot in snapshots.items():
+            connections[alias]._test_serialized_contents = snapshot
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(chromium, live_server):
+    """Open a new browser tab (its own cookies) at a width; `bypass_csp` lets the tests inject
+    axe whatever Content-Security-Policy the site sends."""
+    contexts = []
+
+    def open_page(width=WIDE):
+        context = chromium.new_context(
+            base_url=live_server.url,
+            viewport={"width": width, "height": 900},
+            bypass_csp=True,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def resize(page, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    width = page.viewport_size["width"]
+    page.screenshot(path=ARTIFACTS / f"{name}-{width}.png", full_page=True)
+
+
+def screenshots(page, name: str) -> None:
+    """The page as it is, at both widths; the tab is left wide."""
+    for width in (WIDE, PHONE):
+        resize(page, width)
+        screenshot(page, name)
+    resize(page, WIDE)
+
+
+def accessibility_problems(page) -> list[str]:
+    """axe-core's serious and critical violations, its structure rules, and header cells
+    without a scope, one line each."""
+    if not page.evaluate("'axe' in window"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    problems = [
+        f"{rule['id']} ({rule['impact']}): {rule['help']}: "
+        + ", ".join(" ".join(node["target"]) for node in rule["nodes"][:5])
+        for rule in result["violations"]
+        if rule["impact"] in ("serious", "critical") or rule["id"] in STRUCTURE_RULES
+    ]
+    no_scope = page.locator("th:not([scope])").count()
+    if no_scope:
+        problems.append(f"{no_scope} table header cells without scope")
+    return problems
+
+
+def horizontal_overflow(page) -> int:
+    """How many pixels the page is wider than the window (0 when it fits)."""
+    return page.evaluate("Math.max(0, document.documentElement.scrollWidth - window.innerWidth)")
+
+
+@pytest.mark.parametrize("kind", PAGE_KINDS)
+def test_page_kind_has_no_serious_accessibility_problem(kind, open_page, content):
+    page = open_page(WIDE)
+    page.goto(PAGE_KINDS[kind])
+    problems = {}
+    for width in (WIDE, PHONE):
+        resize(page, width)
+        if found := accessibility_problems(page):
+            problems[width] = found
+    assert problems == {}
+
+
+@pytest.mark.parametrize("kind", PAGE_KINDS)
+def test_page_kind_fits_a_phone_without_scrolling_sideways(kind, open_page, content):
+    page = open_page(WIDE)
+    page.goto(PAGE_KINDS[kind])
+    screenshot(page, kind)
+    resize(page, PHONE)
+    screenshot(page, kind)
+    assert horizontal_overflow(page) == 0
+
+
+def test_a_reader_finds_a_diagnosis_its_article_and_a_modifier(open_page, content):
+    page = open_page()
+    page.goto("/")
+    page.get_by_role("searchbox", name="Search codes and articles").fill("stenosis thoracic")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search/\?q=stenosis\+thoracic$"))
+    page.get_by_role("link", name="M48.04").first.click()
+    expect(page).to_have_url(re.compile(r"/icd10/M48\.04/$"))
+    page.get_by_role("link", name="00620").click()
+    expect(page).to_have_url(re.compile(r"/codes/00620/$"))
+    heading = page.get_by_role("heading", level=1)
+    article_title = heading.inner_text()
+    modifiers = page.get_by_role("table", name="Modifiers used with 00620")
+    modifiers.get_by_role("link", name="QS").click()
+    expect(page).to_have_url(re.compile(r"/modifiers/QS/$"))
+    expect(heading).to_have_text(re.compile(r"^Modifier QS: "))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/codes/00620/$"))
+    expect(heading).to_have_text(article_title)
+
+
+def test_the_skip_link_is_the_first_stop_and_moves_focus_to_the_content(open_page, content):
+    page = open_page(PHONE)
+    page.goto(PAGE_KINDS["cpt-article"])
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    assert skip.evaluate("link => link === document.activeElement")
+    box = skip.bounding_box()
+    assert box["x"] >= 0 and box["y"] >= 0, "the focused skip link is on screen"
+    assert skip.evaluate("link => getComputedStyle(link).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.closest('main') !== null")
+    assert focused, "the next Tab stays in the content, past the header"
+
+
+def test_print_drops_navigation_and_keeps_tables_whole(open_page, content):
+    page = open_page()
+    page.goto(PAGE_KINDS["cpt-article"])
+    page.emulate_media(media="print")
+    for chrome in ("header.site-header", "nav.breadcrumbs", "nav.toc", "a.skip-link"):
+        assert not page.locator(chrome).is_visible(), f"{chrome} is not printed"
+    # A table cut off at the container's edge would lose columns on paper.
+    cut = page.evaluate(
+        """[...document.querySelectorAll('.table-container')]
+        .filter(box => box.scrollWidth > box.clientWidth).length"""
+    )
+    assert cut == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.pdf(path=ARTIFACTS / "cpt-article-print.pdf", format="Letter")
+
+
+def test_an_editor_changes_a_section_and_a_reader_sees_it(open_page, editor, cpt_00620):
+    sentence = "Bill this code with the anesthesia start and stop times on the claim."
+    page = open_page()
+    page.goto(f"/admin/codes/cptcode/{cpt_00620.pk}/change/")
+    assert "/admin/login/" in page.url, "an anonymous visitor is asked to sign in"
+    screenshots(page, "admin-login")
+    page.get_by_label("Username").fill(editor.username)
+    page.get_by_label("Password").fill(EDITOR_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**/admin/codes/cptcode/{cpt_00620.pk}/change/")
+    screenshots(page, "admin-cpt-change")
+    slug = page.locator("input[name^='sections-'][name$='-slug'][value='clinical-context']")
+    body = page.locator(f"textarea[name='{slug.get_attribute('name')[: -len('slug')]}body']")
+    body.fill(f"{body.input_value()}\n\n{sentence}")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("was changed successfully")).to_be_visible()
+
+    reader = open_page(PHONE)
+    reader.goto(f"{PAGE_KINDS['cpt-article']}#clinical-context")
+    expect(reader.locator("#clinical-context").get_by_text(sentence)).to_be_visible()
+
+
+def test_each_browser_test_starts_from_the_migrated_database(open_page):
+    # Runs after the others in this file: each emptied the database when it ended.
+    assert Group.objects.filter(name="Editors", permissions__codename="change_cptcode").exists()
+    assert ContentVersion.objects.exists()
