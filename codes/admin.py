@@ -27,7 +27,9 @@ class ArticleSectionInline(admin.StackedInline):
     prepopulated_fields = {"slug": ("heading",)}
 
 
-class LinkInline(admin.TabularInline):
+class LinkInline(admin.StackedInline):
+    # Stacked, not tabular: a tabular inline's fields have no <label>, only a column heading
+    # that screen readers do not announce with the field (axe: label, critical).
     extra = 0
 
 
