@@ -1,8 +1,8 @@
 """Every public page kind is valid HTML, as the Nu Html Checker (vnu.jar, run with java) reads it.
 
 The pages are fetched with the test client, saved to tests/artifacts/html/ and checked in one java
-run (java starts in seconds; once per page would take a minute). The admin's pages are Django's
-own markup and are not checked here; the browser tests sign in to it.
+run (java starts in seconds; once per page would take a minute). The editors' pages in the admin
+are checked too, signed in.
 """
 
 import json
@@ -36,11 +36,19 @@ def check_html(files) -> list[dict]:
     return json.loads(run.stdout)["messages"]
 
 
-def test_every_page_kind_is_valid_html(client, content):
+def test_every_page_kind_is_valid_html(client, content, editor, cpt_00620):
     folder = ARTIFACTS / "html"
     folder.mkdir(parents=True, exist_ok=True)
     files = []
-    for kind, path in PAGE_KINDS.items():
+    admin_pages = {
+        "admin-login": "/admin/login/",
+        "admin-index": "/admin/",
+        "admin-cpt-change": f"/admin/codes/cptcode/{cpt_00620.pk}/change/",
+        "admin-icd10-search": "/admin/codes/icd10code/?q=stenosis",
+    }
+    for kind, path in {**PAGE_KINDS, **admin_pages}.items():
+        if kind == "admin-index":
+            client.force_login(editor)
         response = client.get(path)
         assert response.status_code == (404 if kind == "not-found" else 200), kind
         files.append(folder / f"{kind}.html")
@@ -48,9 +56,17 @@ def test_every_page_kind_is_valid_html(client, content):
     errors = [
         f"{message['url'].rsplit('/', 1)[-1]}:{message.get('lastLine')}: {message['message']}"
         for message in check_html(files)
-        if message["type"] != "info"
+        if message["type"] != "info" and not django_admin_widget(message)
     ]
     assert errors == []
+
+
+def django_admin_widget(message) -> bool:
+    """The one error in Django's own admin markup: its autocomplete widget writes an empty
+    <option> for an optional field (AutocompleteMixin.optgroups), which select2 needs."""
+    return message["url"].rsplit("/", 1)[-1].startswith("admin-") and message["message"] == (
+        "Element “option” without attribute “label” must not be empty."
+    )
 
 
 def test_the_checker_finds_an_error(tmp_path):
