@@ -462,7 +462,17 @@ class LazyHits:
         return self.source.page(self.kind, start, limit) if limit > 0 else []
 
 
-class TextSource:
+class Source:
+    """Where results come from; `terms` are the words to mark in them (none for codes)."""
+
+    terms: list[Term] = []
+
+    def _hits(self, keys) -> list[Hit]:
+        found = self.engine.hits(keys, self.terms)
+        return [found[key] for key in keys if key in found]  # in the order of `keys`
+
+
+class TextSource(Source):
     """Records whose indexed text contains every word."""
 
     def __init__(self, terms: list[Term]):
@@ -480,12 +490,8 @@ class TextSource:
     def page(self, kind: str, offset: int, limit: int) -> list[Hit]:
         return self._hits(self.engine.ranked(self.terms, kind, offset, limit))
 
-    def _hits(self, keys) -> list[Hit]:
-        found = self.engine.hits(keys, self.terms)
-        return [found[key] for key in keys if key in found]  # in the order of `keys`
 
-
-class CodeSource:
+class CodeSource(Source):
     """Codes that begin with the query, in code order."""
 
     def __init__(self, prefixes: dict[str, str]):
@@ -513,10 +519,6 @@ class CodeSource:
     def page(self, kind: str, offset: int, limit: int) -> list[Hit]:
         pks = self.rows[kind].values_list("pk", flat=True)[offset : offset + limit]
         return self._hits([(kind, pk) for pk in pks])
-
-    def _hits(self, keys) -> list[Hit]:
-        found = self.engine.hits(keys, [])
-        return [found[key] for key in keys if key in found]
 
 
 @dataclass
