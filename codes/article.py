@@ -11,10 +11,11 @@ on both. Editing stays with the models and the admin: this module only reads.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from django.db import connection
-from django.utils.dateparse import parse_date
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from markupsafe import Markup, escape
 
 from .models import (
@@ -28,9 +29,11 @@ from .models import (
 from .paths import code_url
 
 CODE = """
-    SELECT c.id, c.code, c.title, c.service_type, c.section, p.id, p.code, p.name
+    SELECT c.id, c.code, c.title, c.service_type, c.section, c.status, c.last_reviewed,
+           c.updated_at, p.id, p.code, p.name
     FROM codes_cptcode c LEFT JOIN codes_placeofservice p ON p.id = c.place_of_service_id
     WHERE c.code = %s"""
+PUBLISHED = " AND c.status = 'published'"
 # Every list under the code, in one statement: (list, position, id, then five text columns whose
 # meaning depends on the list). Text casts keep the branches' column types equal for PostgreSQL.
 LISTS = """
@@ -53,10 +56,18 @@ LISTS = """
     FROM codes_cptpayer l JOIN codes_payer p ON p.id = l.payer_id WHERE l.cpt_id = %s
     UNION ALL
     SELECT 'related', r.position, r.id, r.code, r.description, r.source,
-           CASE WHEN EXISTS (SELECT 1 FROM codes_cptcode c WHERE c.code = r.code)
+           CASE WHEN EXISTS (SELECT 1 FROM codes_cptcode c WHERE c.code = r.code
+                             AND c.status = 'published')
                 THEN 'on site' ELSE '' END, NULL
     FROM codes_relatedcode r WHERE r.cpt_id = %s
+    UNION ALL
+    SELECT 'policy', 0, u.id, p.slug, p.name, u.summary, u.reference, CAST(u.date AS TEXT)
+    FROM codes_policyupdate u JOIN codes_payer p ON p.id = u.payer_id WHERE u.cpt_id = %s
+    UNION ALL
+    SELECT 'change', 0, e.id, CAST(e.date AS TEXT), e.summary, NULL, NULL, NULL
+    FROM codes_changelogentry e WHERE e.cpt_id = %s
     ORDER BY 2, 3"""
+LIST_COUNT = LISTS.count("%s")
 
 
 BR = Markup("<br>")
@@ -104,6 +115,21 @@ class Related:
 
 
 @dataclass
+class PolicyNote:
+    date: date
+    payer: str
+    payer_url: str
+    summary: str
+    sources: list[SourceLink]
+
+
+@dataclass
+class Change:
+    date: date
+    summary: str
+
+
+@dataclass
 class Article:
     cpt: CptCode
     outline: list[Section]
@@ -112,6 +138,8 @@ class Article:
     diagnoses: list[Linked]
     payers: list[Linked]
     related: list[Related]
+    policy_updates: list[PolicyNote]  # newest first
+    change_log: list[Change]  # newest first
 
 
 def outline(sections) -> list[Section]:
@@ -125,17 +153,43 @@ def outline(sections) -> list[Section]:
     return top
 
 
-def load(code: str) -> Article:
-    """The article of `code`, in two queries. Raises CptCode.DoesNotExist for an unknown code."""
+def _datetime(value) -> datetime | None:
+    """A datetime column read by raw SQL: aware on PostgreSQL, a naive UTC value or its text on
+    SQLite."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return timezone.localtime(value)
+
+
+def _date(value) -> date | None:
+    return parse_date(value) if isinstance(value, str) else value
+
+
+def load(code: str, *, published_only: bool = True) -> Article:
+    """The article of `code`, in two queries. Raises CptCode.DoesNotExist for an unknown code,
+    or for one whose article is not published unless `published_only` is false (previews)."""
     with connection.cursor() as cursor:
-        cursor.execute(CODE, [code])
+        cursor.execute(CODE + (PUBLISHED if published_only else ""), [code])
         row = cursor.fetchone()
         if row is None:
-            raise CptCode.DoesNotExist(f"No CPT code {code}")
-        cpt = CptCode(id=row[0], code=row[1], title=row[2], service_type=row[3], section=row[4])
-        if row[5] is not None:
-            cpt.place_of_service = PlaceOfService(id=row[5], code=row[6], name=row[7])
-        cursor.execute(LISTS, [cpt.pk] * 6)
+            raise CptCode.DoesNotExist(f"No published article for CPT code {code}")
+        cpt = CptCode(
+            id=row[0],
+            code=row[1],
+            title=row[2],
+            service_type=row[3],
+            section=row[4],
+            status=row[5],
+            last_reviewed=_date(row[6]),
+            updated_at=_datetime(row[7]),
+        )
+        if row[8] is not None:
+            cpt.place_of_service = PlaceOfService(id=row[8], code=row[9], name=row[10])
+        cursor.execute(LISTS, [cpt.pk] * LIST_COUNT)
         lists = defaultdict(list)
         for kind, _position, _id, *columns in cursor.fetchall():
             lists[kind].append(columns)
@@ -175,4 +229,23 @@ def load(code: str) -> Article:
             )
             for c, text, source, on_site, _ in lists["related"]
         ],
+        # Newest first: by date, and the later entry first on the same date.
+        policy_updates=_newest_first(
+            PolicyNote(
+                parse_date(day),
+                name,
+                code_url("codes:payer-detail", slug),
+                summary,
+                source_links(reference),
+            )
+            for slug, name, summary, reference, day in lists["policy"]
+        ),
+        change_log=_newest_first(
+            Change(parse_date(day), summary) for day, summary, _, _, _ in lists["change"]
+        ),
     )
+
+
+def _newest_first(entries):
+    """Entries read in id order, newest date first; on one date the later entry first."""
+    return sorted(reversed(list(entries)), key=lambda entry: entry.date, reverse=True)

@@ -7,6 +7,7 @@ NAV = [
     ("ICD-10-CM", "codes:icd10-chapters"),
     ("Payers", "codes:payer-list"),
     ("Places of service", "codes:pos-list"),
+    ("Policy updates", "codes:policy-updates"),
 ]
 
 

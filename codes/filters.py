@@ -4,7 +4,7 @@ says why; the page still shows (never a 500)."""
 import django_filters
 from django import forms
 
-from .models import CptCode, Icd10Code, Modifier, ProviderTaxonomy
+from .models import CptCode, Icd10Code, Modifier, Payer, PolicyUpdate, ProviderTaxonomy
 
 BILLABLE = [("", "Billable or not"), ("true", "Billable"), ("false", "Header, not billable")]
 
@@ -50,3 +50,19 @@ class TaxonomyFilter(django_filters.FilterSet):
     class Meta:
         model = ProviderTaxonomy
         fields = ["grouping", "classification"]
+
+
+class PolicyUpdateFilter(django_filters.FilterSet):
+    payer = django_filters.ModelChoiceFilter(
+        queryset=Payer.objects.all(), to_field_name="slug", empty_label="Any payer"
+    )
+    since = django_filters.DateFilter(
+        field_name="date",
+        lookup_expr="gte",
+        label="On or after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = PolicyUpdate
+        fields = ["payer", "since"]

@@ -1,19 +1,23 @@
 """The reference data: CPT codes with their articles, the public code sets they link to, and links.
 
-Every model has a natural key so fixtures name codes, never numeric ids. Code shapes are enforced
-twice: by a field validator (so forms explain the rule) and by a CheckConstraint (so fixtures and
-raw SQL cannot bypass it).
+Every model has a natural key so fixtures name codes, never numeric ids, a version that refuses a
+save based on a stale copy (codes/locking.py) and a history of its changes (django-simple-history).
+Code shapes are enforced twice: by a field validator (so forms explain the rule) and by a
+CheckConstraint (so fixtures and raw SQL cannot bypass it).
 """
 
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchVectorField
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.html import escape, format_html
+from simple_history.models import HistoricalRecords
 
+from .locking import Versioned
 from .paths import code_url
 
 CPT_CODE_PATTERN = r"^[0-9]{4}[0-9FTU]$"
@@ -42,6 +46,11 @@ validate_icd10_code = RegexValidator(
     "number.",
 )
 validate_pos_code = RegexValidator(POS_PATTERN, "A place-of-service code has two digits (e.g. 21).")
+
+MARKDOWN = (
+    "Markdown: an empty line between paragraphs; **bold**, *italic*, lists, tables and links "
+    "[text](https://…). HTML is not shown."
+)
 
 
 class CodeField(models.CharField):
@@ -107,12 +116,15 @@ class NaturalKeyManager(models.Manager):
         return self.get(**dict(zip(self.model.NATURAL_KEY, key, strict=True)))
 
 
-class NaturalKeyModel(models.Model):
-    """Natural key declared once as lookup paths, e.g. ("cpt__code", "modifier__code")."""
+class NaturalKeyModel(Versioned):
+    """Base of every content model. The natural key is declared once as lookup paths, e.g.
+    ("cpt__code", "modifier__code"); every save through a model instance is version-checked and
+    recorded in the model's history table (who, when, every field)."""
 
     NATURAL_KEY: tuple[str, ...] = ("code",)
 
     objects = NaturalKeyManager()
+    history = HistoricalRecords(inherit=True, cascade_delete_history=False)
 
     class Meta:
         abstract = True
@@ -207,10 +219,15 @@ class Modifier(SourcedRecord):
         choices=Kind.choices,
         help_text="Pricing modifiers set the payment; informational ones describe the service.",
     )
-    description = models.TextField(blank=True, help_text="What the modifier means, in more detail.")
-    when_to_use = models.TextField(blank=True, help_text="When and how to report it on a claim.")
+    description = models.TextField(
+        blank=True, help_text=f"What the modifier means, in more detail. {MARKDOWN}"
+    )
+    when_to_use = models.TextField(
+        blank=True, help_text=f"When and how to report it on a claim. {MARKDOWN}"
+    )
     payment_effect = models.TextField(
-        blank=True, help_text="Its effect on Medicare payment, where the sources state one."
+        blank=True,
+        help_text=f"Its effect on Medicare payment, where the sources state one. {MARKDOWN}",
     )
     asa_units = models.PositiveSmallIntegerField(
         null=True,
@@ -374,7 +391,24 @@ class Payer(NaturalKeyModel):
         return code_url("codes:payer-detail", self.slug)
 
 
+class CptCodeQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=CptCode.Status.PUBLISHED)
+
+
 class CptCode(NaturalKeyModel):
+    """A CPT code and its article. Readers see the article only while it is published."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        REVIEW = "review", "In review"
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
+
+    # Reviewers may set any status; editors only move an article between these.
+    EDITOR_STATUSES = (Status.DRAFT, Status.REVIEW)
+    PUBLISH_PERMISSION = "codes.publish_cptcode"
+
     class ServiceType(models.TextChoices):
         ANESTHESIOLOGY = "anesthesiology", "Anesthesiology"
         SURGERY = "surgery", "Surgery"
@@ -409,12 +443,40 @@ class CptCode(NaturalKeyModel):
     )
     diagnoses = models.ManyToManyField(Icd10Code, through="CptDiagnosis", related_name="cpt_codes")
     payers = models.ManyToManyField(Payer, through="CptPayer", related_name="cpt_codes")
+    status = models.CharField(
+        max_length=9,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        db_index=True,
+        help_text="Readers see only published articles. Editors move an article between draft "
+        "and in review; reviewers also publish and archive.",
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When a reviewer last published it."
+    )
+    published_by = models.CharField(
+        max_length=150, blank=True, editable=False, help_text="The reviewer who published it."
+    )
+    last_reviewed = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When a reviewer last confirmed the article; set on publishing. Readers see it.",
+    )
+    updated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the article or any of its parts last changed. Readers see the date.",
+    )
+
+    objects = NaturalKeyManager.from_queryset(CptCodeQuerySet)()
 
     class Meta:
         ordering = ["code"]
         verbose_name = "CPT code"
         verbose_name_plural = "CPT codes"
         constraints = [unique_code("cptcode"), code_shape("cptcode", CPT_CODE_PATTERN)]
+        permissions = [("publish_cptcode", "Can publish and archive articles")]
 
     def __str__(self):
         return f"{self.code} {self.title}"
@@ -422,12 +484,74 @@ class CptCode(NaturalKeyModel):
     def get_absolute_url(self):
         return code_url("codes:cpt-detail", self.code)
 
+    def save(self, *args, **kwargs):
+        self.updated_at = timezone.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "updated_at"}
+        super().save(*args, **kwargs)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @classmethod
+    def statuses_for(cls, user) -> list[str]:
+        """The statuses `user` may give an article."""
+        if user.has_perm(cls.PUBLISH_PERMISSION):
+            return list(cls.Status.values)
+        return list(cls.EDITOR_STATUSES)
+
+    def editable_by(self, user) -> bool:
+        """Published and archived articles are changed by reviewers only: an editor's change
+        would reach readers unreviewed."""
+        return self.status in self.EDITOR_STATUSES or user.has_perm(self.PUBLISH_PERMISSION)
+
+    def set_status(self, status: str, user) -> None:
+        """Move the article to `status` as `user` (not saved). Publishing records who and when
+        and marks the article reviewed today. Raises PermissionDenied for a status the user may
+        not give, or for an article the user may not change."""
+        previous = self.status
+        if status == previous:
+            return
+        allowed = self.statuses_for(user)
+        if status not in allowed or not self.editable_by(user):
+            raise PermissionDenied(
+                f"Only reviewers can move an article from “{self.Status(previous).label}” to "
+                f"“{self.Status(status).label}”."
+            )
+        self.status = status
+        if status == self.Status.PUBLISHED:
+            self.published_at = timezone.now()
+            self.published_by = user.get_username()
+            self.last_reviewed = timezone.localdate()
+
     @property
     def headline(self) -> str:
         return f"CPT {self.code}: {self.title}"
 
 
-class ArticleSection(NaturalKeyModel):
+class ArticlePart(NaturalKeyModel):
+    """A part of a code's article (a section, a link, a policy update): saving or deleting it
+    updates the article's "Last updated" date."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self._touch_article()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self._touch_article()
+        return result
+
+    def _touch_article(self):
+        # A queryset update: the article's own version and history stay as they are.
+        CptCode.objects.filter(pk=self.cpt_id).update(updated_at=timezone.now())
+
+
+class ArticleSection(ArticlePart):
     """One titled part of a code's article, in the order readers see it."""
 
     NATURAL_KEY = ("cpt__code", "slug")
@@ -450,9 +574,7 @@ class ArticleSection(NaturalKeyModel):
     )
     level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.SECTION)
     kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.PROSE)
-    body = models.TextField(
-        blank=True, help_text="Plain text. Leave an empty line between paragraphs."
-    )
+    body = models.TextField(blank=True, help_text=MARKDOWN)
 
     class Meta:
         ordering = ["cpt_id", "position", "pk"]
@@ -477,7 +599,7 @@ class ArticleSection(NaturalKeyModel):
     natural_key.dependencies = ["codes.cptcode"]
 
 
-class CptLink(NaturalKeyModel):
+class CptLink(ArticlePart):
     """Base of the models that link a CPT code to a record and say why."""
 
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the page.")
@@ -492,7 +614,9 @@ class CptModifier(CptLink):
 
     cpt = models.ForeignKey(CptCode, on_delete=models.CASCADE, related_name="modifier_links")
     modifier = models.ForeignKey(Modifier, on_delete=models.PROTECT, related_name="cpt_links")
-    usage = models.TextField(blank=True, help_text="How the modifier applies to this code.")
+    usage = models.TextField(
+        blank=True, help_text=f"How the modifier applies to this code. {MARKDOWN}"
+    )
 
     class Meta(CptLink.Meta):
         verbose_name = "modifier of a CPT code"
@@ -518,7 +642,9 @@ class CptTaxonomy(CptLink):
     taxonomy = models.ForeignKey(
         ProviderTaxonomy, on_delete=models.PROTECT, related_name="cpt_links"
     )
-    note = models.TextField(blank=True, help_text="Why this provider type bills the code.")
+    note = models.TextField(
+        blank=True, help_text=f"Why this provider type bills the code. {MARKDOWN}"
+    )
 
     class Meta(CptLink.Meta):
         verbose_name = "provider taxonomy of a CPT code"
@@ -543,7 +669,9 @@ class CptDiagnosis(CptLink):
 
     cpt = models.ForeignKey(CptCode, on_delete=models.CASCADE, related_name="diagnosis_links")
     icd10 = models.ForeignKey(Icd10Code, on_delete=models.PROTECT, related_name="cpt_links")
-    rationale = models.TextField(blank=True, help_text="Why this diagnosis supports the procedure.")
+    rationale = models.TextField(
+        blank=True, help_text=f"Why this diagnosis supports the procedure. {MARKDOWN}"
+    )
 
     class Meta(CptLink.Meta):
         verbose_name = "diagnosis of a CPT code"
@@ -566,7 +694,9 @@ class CptPayer(CptLink):
 
     cpt = models.ForeignKey(CptCode, on_delete=models.CASCADE, related_name="payer_links")
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="cpt_links")
-    coverage_note = models.TextField(blank=True, help_text="What the payer covers and requires.")
+    coverage_note = models.TextField(
+        blank=True, help_text=f"What the payer covers and requires. {MARKDOWN}"
+    )
     policy_reference = models.CharField(
         max_length=500, blank=True, help_text="The payer's policy: a URL or a document number."
     )
@@ -624,6 +754,70 @@ class RelatedCode(CptLink):
 
     def source_links(self) -> list[SourceLink]:
         return source_links(self.source)
+
+
+class PolicyUpdate(ArticlePart):
+    """A dated change in a payer's policy for a code, as editors record it."""
+
+    NATURAL_KEY = ("cpt__code", "payer__slug", "date", "summary")
+
+    cpt = models.ForeignKey(CptCode, on_delete=models.CASCADE, related_name="policy_updates")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="policy_updates")
+    date = models.DateField(help_text="When the change takes effect, or was announced.")
+    summary = models.CharField(max_length=300, help_text="What changed, in one sentence.")
+    reference = models.TextField(
+        blank=True, help_text="The payer's notice or policy: a URL or a citation, one per line."
+    )
+
+    class Meta:
+        ordering = ["-date", "payer__name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cpt", "payer", "date", "summary"], name="codes_policyupdate_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.cpt.code}, {self.payer.name}, {self.date:%Y-%m-%d}: {self.summary}"
+
+    def get_absolute_url(self):
+        return f"{self.cpt.get_absolute_url()}#policy-updates"
+
+    def natural_key(self):
+        return super().natural_key()
+
+    natural_key.dependencies = ["codes.cptcode", "codes.payer"]
+
+    def source_links(self) -> list[SourceLink]:
+        return source_links(self.reference)
+
+
+class ChangeLogEntry(ArticlePart):
+    """A dated line of an article's public change log ("Added Aetna's 2026 policy")."""
+
+    NATURAL_KEY = ("cpt__code", "date", "summary")
+
+    cpt = models.ForeignKey(CptCode, on_delete=models.CASCADE, related_name="change_log")
+    date = models.DateField(default=timezone.localdate)
+    summary = models.CharField(max_length=300, help_text="What changed, for readers.")
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = "change log entry"
+        verbose_name_plural = "change log"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cpt", "date", "summary"], name="codes_changelogentry_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.cpt.code}, {self.date:%Y-%m-%d}: {self.summary}"
+
+    def natural_key(self):
+        return super().natural_key()
+
+    natural_key.dependencies = ["codes.cptcode"]
 
 
 class SearchEntry(models.Model):

@@ -383,7 +383,12 @@ class CodeSet:
 
 
 CODE_SETS = [
-    CodeSet("cpt", CptCode, re.compile(r"[0-9]{1,4}|[0-9]{4}[0-9FTU]")),
+    CodeSet(
+        "cpt",
+        CptCode,
+        re.compile(r"[0-9]{1,4}|[0-9]{4}[0-9FTU]"),
+        listed=Q(status=CptCode.Status.PUBLISHED),  # as in the index (migration 0009)
+    ),
     CodeSet(
         "icd10",
         Icd10Code,

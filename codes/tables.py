@@ -1,7 +1,7 @@
 """django-tables2 tables, one per listing; each has a caption (templates/django/_table.html)."""
 
 import django_tables2 as tables
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from .models import (
     CptCode,
@@ -9,6 +9,7 @@ from .models import (
     Modifier,
     Payer,
     PlaceOfService,
+    PolicyUpdate,
     ProviderTaxonomy,
 )
 
@@ -194,3 +195,28 @@ class PlaceOfServiceCptTable(Table):
     class Meta(Table.Meta):
         orderable = False
         empty_text = "No CPT code on this site has it as its typical place of service."
+
+
+class PolicyUpdateTable(Table):
+    """The site-wide list of policy updates, newest first unless sorted otherwise."""
+
+    date = tables.DateColumn("j M Y", verbose_name="Date", order_by=("date", "pk"))
+    cpt = tables.Column(
+        "CPT code",
+        accessor="cpt__code",
+        linkify=lambda record: f"{record.cpt.get_absolute_url()}#policy-updates",
+    )
+    payer = tables.Column("Payer", linkify=True, order_by=("payer__name", "-date"))
+    summary = tables.Column("Update", orderable=False)
+    reference = tables.Column("Reference", orderable=False, empty_values=("",), default="—")
+
+    class Meta(Table.Meta):
+        model = PolicyUpdate
+        fields = ("date", "cpt", "payer", "summary", "reference")
+        empty_text = "No policy updates recorded yet."
+
+    def render_reference(self, record):
+        return format_html_join("; ", "{}", ((link,) for link in record.source_links()))
+
+    def value_reference(self, record):
+        return record.reference  # exports: the text as written

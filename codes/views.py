@@ -1,8 +1,11 @@
 """Function views: look the record up, build its tables, render."""
 
-from django.db.models import Count
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
@@ -15,9 +18,13 @@ from .models import (
     Modifier,
     Payer,
     PlaceOfService,
+    PolicyUpdate,
     ProviderTaxonomy,
 )
 
+# Readers see published articles only: in lists, in the counts of linked codes, and on the
+# pages of the records an article links to.
+PUBLISHED_LINKS = Q(cpt_links__cpt__status=CptCode.Status.PUBLISHED)
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500  # ?per_page= may ask for more rows per page, up to this
 EXPORT_FORMATS = [("csv", "CSV"), ("xlsx", "Excel (XLSX)")]
@@ -69,7 +76,7 @@ def _index(request, *, title, intro, table, filterset=None, export_name):
 
 
 def _cpt_codes():
-    return CptCode.objects.select_related("place_of_service")
+    return CptCode.objects.published().select_related("place_of_service")
 
 
 @cached_page
@@ -102,9 +109,49 @@ def cpt_detail(request, code):
     return render(request, "codes/cpt_detail.html", {"article": page})
 
 
+@never_cache
+def cpt_preview(request, code):
+    """An editor's preview of an article in any status, marked as such, never cached or indexed.
+    Readers without the right to view articles in the admin get the 404 page: a draft's
+    existence is not public."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not request.user.has_perm("codes.view_cptcode"):
+        raise Http404(f"There is no article for CPT code {code} yet.")
+    try:
+        page = article.load(code, published_only=False)
+    except CptCode.DoesNotExist:
+        raise Http404(f"There is no article for CPT code {code} yet.") from None
+    context = {
+        "article": page,
+        "preview": True,
+        "admin_url": reverse("admin:codes_cptcode_change", args=[page.cpt.pk]),
+    }
+    response = render(request, "codes/cpt_detail.html", context)
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@cached_page
+def policy_updates(request):
+    rows = PolicyUpdate.objects.filter(cpt__status=CptCode.Status.PUBLISHED)
+    rows = rows.select_related("cpt", "payer").order_by("-date", "-pk")
+    filterset = filters.PolicyUpdateFilter(request.GET, queryset=rows)
+    return _index(
+        request,
+        title="Policy updates",
+        intro="Changes in payers’ policies for the codes on cptref, newest first, as editors "
+        "recorded them with their sources. Filter by payer or date, or download the list.",
+        table=tables.PolicyUpdateTable(filterset.qs, caption="Policy updates"),
+        filterset=filterset,
+        export_name="policy-updates",
+    )
+
+
 def _record_page(request, kind, record, table_class, caption, extra=None):
     """A record's page, `codes/<kind>_detail.html`, with the CPT codes linked to it."""
-    links = record.cpt_links.select_related("cpt").order_by("cpt__code")
+    links = record.cpt_links.filter(cpt__status=CptCode.Status.PUBLISHED)
+    links = links.select_related("cpt").order_by("cpt__code")
     table = table_class(links, caption=caption)
     context = {"record": record, "table": table, **(extra or {})}
     return render(request, f"codes/{kind}_detail.html", context)
@@ -112,7 +159,7 @@ def _record_page(request, kind, record, table_class, caption, extra=None):
 
 @cached_page
 def modifier_list(request):
-    rows = Modifier.objects.annotate(cpt_count=Count("cpt_links"))
+    rows = Modifier.objects.annotate(cpt_count=Count("cpt_links", filter=PUBLISHED_LINKS))
     filterset = filters.ModifierFilter(request.GET, queryset=rows)
     return _index(
         request,
@@ -135,7 +182,7 @@ def modifier_detail(request, code):
 
 @cached_page
 def taxonomy_list(request):
-    rows = ProviderTaxonomy.objects.annotate(cpt_count=Count("cpt_links"))
+    rows = ProviderTaxonomy.objects.annotate(cpt_count=Count("cpt_links", filter=PUBLISHED_LINKS))
     filterset = filters.TaxonomyFilter(request.GET, queryset=rows)
     return _index(
         request,
@@ -203,7 +250,8 @@ def payer_list(request):
         title="Payers",
         intro="Health plans whose coverage of these codes the articles describe.",
         table=tables.PayerTable(
-            Payer.objects.annotate(cpt_count=Count("cpt_links")), caption="Payers"
+            Payer.objects.annotate(cpt_count=Count("cpt_links", filter=PUBLISHED_LINKS)),
+            caption="Payers",
         ),
         export_name="payers",
     )
@@ -223,7 +271,9 @@ def pos_list(request):
         title="Places of service",
         intro="CMS place-of-service codes (CMS-1500 item 24B).",
         table=tables.PlaceOfServiceTable(
-            PlaceOfService.objects.annotate(cpt_count=Count("cpt_codes")),
+            PlaceOfService.objects.annotate(
+                cpt_count=Count("cpt_codes", filter=Q(cpt_codes__status=CptCode.Status.PUBLISHED))
+            ),
             caption="Places of service",
         ),
         export_name="places-of-service",
@@ -235,7 +285,7 @@ def pos_detail(request, code):
     message = f"There is no place of service {code} on cptref."
     place = _get_or_404(PlaceOfService.objects, message, code=code)
     table = tables.PlaceOfServiceCptTable(
-        place.cpt_codes.all(), caption=f"CPT codes typically billed at POS {place.code}"
+        place.cpt_codes.published(), caption=f"CPT codes typically billed at POS {place.code}"
     )
     return render(request, "codes/pos_detail.html", {"record": place, "table": table})
 

@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "axes",
+    "simple_history",
     "codes",
 ]
 
@@ -143,6 +144,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     *(["cptref.middleware.ProxyRemoteUserMiddleware"] if REMOTE_USER_HEADER else []),
     "cptref.middleware.SiteLoginRequiredMiddleware",
+    # Records the signed-in user on the history of every record a request saves, inlines too.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cptref.middleware.DatabaseUnavailableMiddleware",

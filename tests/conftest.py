@@ -74,12 +74,20 @@ def editor(db):
     return user
 
 
+@pytest.fixture
+def reviewer(db):
+    user = User.objects.create_user("reviewer", password="a-long-reviewer-password", is_staff=True)
+    user.groups.add(Group.objects.get(name="Reviewers"))
+    return user
+
+
 def make_cpt(**overrides) -> CptCode:
     fields = {
         "code": "00640",
         "title": "Test code",
         "service_type": CptCode.ServiceType.ANESTHESIOLOGY,
         "section": "Anesthesia › Spine and Spinal Cord",
+        "status": CptCode.Status.PUBLISHED,
     } | overrides
     return CptCode.objects.create(**fields)
 

@@ -28,7 +28,9 @@ INLINE_PREFIXES = [
     "taxonomy_links",
     "diagnosis_links",
     "payer_links",
+    "policy_updates",
     "related_codes",
+    "change_log",
 ]
 
 
@@ -48,6 +50,8 @@ def change_form_data(cpt: CptCode, **overrides) -> dict:
         "service_type": cpt.service_type,
         "section": cpt.section,
         "place_of_service": cpt.place_of_service_id or "",
+        "status": cpt.status,
+        "last_reviewed": cpt.last_reviewed or "",
     }
     inlines = {
         "sections": (
@@ -62,6 +66,8 @@ def change_form_data(cpt: CptCode, **overrides) -> dict:
             ["position", "payer", "coverage_note", "policy_reference", "last_reviewed"],
         ),
         "related_codes": (cpt.related_codes.all(), ["position", "code", "description", "source"]),
+        "policy_updates": (cpt.policy_updates.all(), ["date", "payer", "summary", "reference"]),
+        "change_log": (cpt.change_log.all(), ["date", "summary"]),
     }
     for prefix, (rows, fields) in inlines.items():
         rows = list(rows)
@@ -98,8 +104,8 @@ def test_editors_group_can_edit_every_content_model(db):
     assert "change_user" not in perms
 
 
-def test_editor_sees_the_article_with_its_inlines(client, editor, cpt_00620):
-    client.force_login(editor)
+def test_reviewer_sees_the_article_with_its_inlines(client, reviewer, cpt_00620):
+    client.force_login(reviewer)
     response = client.get(reverse(CHANGE_00620, args=[cpt_00620.pk]))
     body = response.content.decode()
     assert response.status_code == 200
@@ -116,8 +122,8 @@ def test_editor_sees_the_article_with_its_inlines(client, editor, cpt_00620):
     assert "/admin/r/" in body  # "view on site"
 
 
-def test_an_editor_changes_a_section_and_readers_see_it(client, editor, cpt_00620):
-    client.force_login(editor)
+def test_a_reviewer_changes_a_section_and_readers_see_it(client, reviewer, cpt_00620):
+    client.force_login(reviewer)
     section = cpt_00620.sections.get(slug="clinical-context")
     data = change_form_data(cpt_00620)
     index = next(i for i, s in enumerate(cpt_00620.sections.all()) if s.pk == section.pk)
@@ -138,9 +144,9 @@ def test_an_editor_changes_a_section_and_readers_see_it(client, editor, cpt_0062
     ],
 )
 def test_invalid_input_shows_the_error_and_saves_nothing(
-    client, editor, cpt_00620, overrides, field, message
+    client, reviewer, cpt_00620, overrides, field, message
 ):
-    client.force_login(editor)
+    client.force_login(reviewer)
     data = change_form_data(cpt_00620, **overrides)
     data["sections-0-body"] = "This edit must not be saved."
     response = client.post(reverse(CHANGE_00620, args=[cpt_00620.pk]), data)
@@ -168,8 +174,8 @@ def test_a_duplicate_code_is_refused(client, editor, cpt_00620):
     assert CptCode.objects.filter(code="00620").count() == 1
 
 
-def test_a_duplicate_diagnosis_link_is_refused(client, editor, cpt_00620):
-    client.force_login(editor)
+def test_a_duplicate_diagnosis_link_is_refused(client, reviewer, cpt_00620):
+    client.force_login(reviewer)
     data = change_form_data(cpt_00620)
     data |= inline_management("diagnosis_links", 3, 2)
     data |= {

@@ -115,7 +115,9 @@ def test_every_content_table_bumps_the_version(db):
     tables = {
         model._meta.db_table
         for model in apps.get_app_config("codes").get_models()
-        if model._meta.managed and model is not ContentVersion
+        if model._meta.managed
+        and model is not ContentVersion
+        and not model.__name__.startswith("Historical")  # editors' history, not on any page
     }
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":

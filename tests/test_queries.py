@@ -55,7 +55,13 @@ def test_modifier_page_queries_do_not_grow_with_linked_codes(
 ):
     modifier = Modifier.objects.get(code="QS")
     cpts = CptCode.objects.bulk_create(
-        CptCode(code=f"{n:05d}", title=f"Test {n}", service_type="anesthesiology", section="s")
+        CptCode(
+            code=f"{n:05d}",
+            title=f"Test {n}",
+            service_type="anesthesiology",
+            section="s",
+            status=CptCode.Status.PUBLISHED,
+        )
         for n in range(1, links - 1 + 1)
         if f"{n:05d}" != "00620"
     )[: links - 1]

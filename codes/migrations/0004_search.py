@@ -9,7 +9,8 @@ in the same transaction. codes/search.py reads the table.
 from django.contrib.postgres.search import SearchVectorField
 from django.db import migrations, models
 
-# kind: (rowid tag, table, code, title, body, detail). Expressions over the source row `c`.
+# kind: (rowid tag, table, code, title, body, detail[, condition]). Expressions over the source
+# row `c`; a record is indexed only when the optional condition holds (0009: published articles).
 # The rowid tag keeps SQLite rowids unique across kinds: rowid = id * 8 + tag.
 DOCUMENTS = {
     "cpt": (
@@ -84,9 +85,10 @@ SECTIONS = {
 NEWLINE = {"sqlite": "char(10)", "postgresql": "chr(10)"}
 
 
-def document_select(vendor: str, kind: str, where: str) -> str:
-    tag, table, code, title, body, detail = DOCUMENTS[kind]
+def document_select(vendor: str, kind: str, where: str, documents=DOCUMENTS) -> str:
+    tag, table, code, title, body, detail, *condition = documents[kind]
     body = body.format(nl=NEWLINE[vendor], sections=SECTIONS[vendor])
+    where = f"{where} AND {condition[0]}" if condition else where
     rowid = f"c.id * 8 + {tag}, " if vendor == "sqlite" else ""
     return (
         f"SELECT {rowid}'{kind}', c.id, {code}, {title}, {body}, {detail} "
@@ -94,7 +96,9 @@ def document_select(vendor: str, kind: str, where: str) -> str:
     )
 
 
-def sqlite_statements() -> list[str]:
+def sqlite_statements(documents=DOCUMENTS, sources_of=SOURCES, tables=True) -> list[str]:
+    """The index tables (unless `tables` is false), then for each kind of `sources_of` its
+    entries and the triggers that keep them."""
     columns = "kind, ref, code, title, body, detail"
     statements = [
         "CREATE VIRTUAL TABLE codes_search USING fts5(kind UNINDEXED, ref UNINDEXED, code, "
@@ -103,18 +107,19 @@ def sqlite_statements() -> list[str]:
         # Its words, for matching misspelled words (codes/search.py).
         "CREATE VIRTUAL TABLE codes_search_vocab USING fts5vocab(codes_search, 'row')",
     ]
-    for kind, sources in SOURCES.items():
-        tag = DOCUMENTS[kind][0]
+    statements = statements if tables else []
+    for kind, sources in sources_of.items():
+        tag = documents[kind][0]
         statements.append(
             f"INSERT INTO codes_search (rowid, {columns}) "
-            + document_select("sqlite", kind, "1 = 1")
+            + document_select("sqlite", kind, "1 = 1", documents)
         )
 
         def refresh(ref: str, kind=kind, tag=tag, delete=True) -> str:
             return (
                 (f"DELETE FROM codes_search WHERE rowid = {ref} * 8 + {tag}; " if delete else "")
                 + f"INSERT INTO codes_search (rowid, {columns}) "
-                + document_select("sqlite", kind, f"c.id = {ref}")
+                + document_select("sqlite", kind, f"c.id = {ref}", documents)
                 + ";"
             )
 
@@ -138,7 +143,7 @@ def sqlite_statements() -> list[str]:
     return statements
 
 
-def postgresql_statements() -> list[str]:
+def postgresql_statements(documents=DOCUMENTS, sources_of=SOURCES, tables=True) -> list[str]:
     statements = [
         "CREATE EXTENSION IF NOT EXISTS pg_trgm",
         "CREATE TABLE codes_search (kind varchar(10) NOT NULL, ref bigint NOT NULL, "
@@ -153,7 +158,8 @@ def postgresql_statements() -> list[str]:
         # themselves made the ICD-10-CM import 3 s slower.)
         "CREATE TABLE codes_search_word (word text PRIMARY KEY)",
     ]
-    for kind, sources in SOURCES.items():
+    statements = statements if tables else []
+    for kind, sources in sources_of.items():
         # add: index records that have no entry yet; refresh: re-index, or drop the entries
         # of records that are gone. Both record the words of the new entries.
         words = (
@@ -163,7 +169,7 @@ def postgresql_statements() -> list[str]:
         )
         add = (
             "INSERT INTO codes_search (kind, ref, code, title, body, detail) "
-            + document_select("postgresql", kind, "c.id = ANY(ids)")
+            + document_select("postgresql", kind, "c.id = ANY(ids)", documents)
             + "; "
             + words
         )
@@ -191,7 +197,7 @@ def postgresql_statements() -> list[str]:
                 f"ELSE "  # TRUNCATE, as `flush` does
                 f"DELETE FROM codes_search WHERE kind = '{kind}'; "
                 f"PERFORM codes_search_refresh_{kind}(ARRAY(SELECT id FROM "
-                f"{DOCUMENTS[kind][1]})); "
+                f"{documents[kind][1]})); "
                 f"END IF; RETURN NULL; END $$"
             )
             # A trigger with transition tables fires once per statement for one event: a COPY
@@ -209,8 +215,10 @@ def postgresql_statements() -> list[str]:
                     f"EXECUTE FUNCTION codes_search_sync_{table}()"
                 )
         statements.append(
-            f"SELECT codes_search_add_{kind}(ARRAY(SELECT id FROM {DOCUMENTS[kind][1]}))"
+            f"SELECT codes_search_add_{kind}(ARRAY(SELECT id FROM {documents[kind][1]}))"
         )
+    if not tables:
+        return statements
     # Built after the entries are in: one GIN build instead of 98,000 insertions.
     return statements + [
         "CREATE INDEX codes_search_vector ON codes_search USING gin (vector)",

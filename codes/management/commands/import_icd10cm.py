@@ -13,14 +13,13 @@ from codes.models import Confidence, Icd10Code, SearchEntry
 
 Kind = Icd10Code.Kind
 BATCH = 5000
-INSERT = (
-    "INSERT INTO {table} (code, description, billable, kind, parent_id, chapter_id, lineage, "
-    "position, source, confidence, note) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# The columns written; the others (id, version) take the database's defaults.
+COLUMNS = (
+    "code, description, billable, kind, parent_id, chapter_id, lineage, position, source, "
+    "confidence, note"
 )
-COPY = (
-    "COPY {table} (code, description, billable, kind, parent_id, chapter_id, lineage, position, "
-    "source, confidence, note) FROM STDIN"
-)
+INSERT = "INSERT INTO {table} (" + COLUMNS + ") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+COPY = "COPY {table} (" + COLUMNS + ") FROM STDIN"
 FIELDS = ["description", "billable", "kind", "parent_id", "chapter_id", "lineage", "position"]
 
 
@@ -174,9 +173,11 @@ class Command(BaseCommand):
                     # Staged, then copied in one statement: the search index's trigger writes
                     # to FTS5, which flushes its buffer at the end of every statement (a row at
                     # a time took 11 s instead of 2).
-                    cursor.execute(f"CREATE TEMP TABLE staged AS SELECT * FROM {table} WHERE 0")
+                    cursor.execute(
+                        f"CREATE TEMP TABLE staged AS SELECT {COLUMNS} FROM {table} WHERE 0"
+                    )
                     cursor.executemany(INSERT.format(table="staged"), rows)
-                    cursor.execute(f"INSERT INTO {table} SELECT * FROM staged")
+                    cursor.execute(f"INSERT INTO {table} ({COLUMNS}) SELECT {COLUMNS} FROM staged")
                     cursor.execute("DROP TABLE staged")
                 if depth != max(levels):  # the next level needs these ids for its parents
                     inserted = Icd10Code.objects.filter(id__gt=last_id)
