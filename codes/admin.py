@@ -123,6 +123,10 @@ class SiteSearchAdmin(SimpleHistoryAdmin):
         "most similar word in the index."
     )
 
+    def save_model(self, request, obj, form, change):
+        obj.edited_at = timezone.now()  # export_content keeps records editors changed
+        super().save_model(request, obj, form, change)
+
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False

@@ -166,6 +166,13 @@ class SourcedRecord(NaturalKeyModel):
     note = models.TextField(
         blank=True, help_text="A caveat readers should see, such as a code-set change."
     )
+    edited_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When an editor last changed the record in the admin (not an import). "
+        "export_content includes every record edited so.",
+    )
 
     class Meta:
         abstract = True
@@ -376,6 +383,7 @@ class Payer(NaturalKeyModel):
     slug = models.SlugField(
         max_length=200, help_text="Its address on the site, e.g. unitedhealthcare."
     )
+    edited_at = SourcedRecord.edited_at.field.clone()
 
     class Meta:
         ordering = ["name"]
