@@ -1,4 +1,5 @@
-"""Create (or update) an editor: a staff user in the Editors group, who can edit content only."""
+"""Create (or update) an editor: a staff user in the Editors group, who can edit content only;
+with --reviewer, in the Reviewers group, who also publish and archive articles."""
 
 import getpass
 import sys
@@ -10,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-EDITORS = "Editors"
+EDITORS, REVIEWERS = "Editors", "Reviewers"
 
 
 class Command(BaseCommand):
@@ -21,12 +22,17 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--email", default="")
         parser.add_argument(
+            "--reviewer",
+            action="store_true",
+            help="Make the user a reviewer (Reviewers group): also publishes and archives.",
+        )
+        parser.add_argument(
             "--password-stdin",
             action="store_true",
             help="Read the password from standard input instead of prompting (for scripts).",
         )
 
-    def handle(self, username, email, password_stdin, **options):
+    def handle(self, username, email, password_stdin, reviewer=False, **options):
         if password_stdin:
             password = options.get("stdin", sys.stdin).readline().rstrip("\n")
         else:
@@ -38,10 +44,10 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
         try:
-            group = Group.objects.get(name=EDITORS)
+            group = Group.objects.get(name=REVIEWERS if reviewer else EDITORS)
         except Group.DoesNotExist:
             raise CommandError(
-                "The Editors group is missing: run `manage.py migrate` first."
+                "The Editors and Reviewers groups are missing: run `manage.py migrate` first."
             ) from None
         with transaction.atomic():
             user, created = User.objects.get_or_create(username=username)
@@ -51,7 +57,8 @@ class Command(BaseCommand):
             user.save()
             user.groups.add(group)
         verb = "Created" if created else "Updated"
-        self.stdout.write(f"{verb} editor {username}: sign in at /admin/.")
+        role = "reviewer" if reviewer else "editor"
+        self.stdout.write(f"{verb} {role} {username}: sign in at /admin/.")
 
     def prompt_password(self) -> str:
         password = getpass.getpass("Password: ")
