@@ -29,6 +29,7 @@ PAGE_KINDS = {
     "icd10": "/icd10/M48.04/",
     "payer": "/payers/aetna/",
     "pos": "/places-of-service/21/",
+    "policy-updates": "/policy-updates/",
     "search": "/search/?q=stenosis+thoracic",
     "search-one-kind": "/search/?q=stenosis&kind=icd10",
     "search-no-results": "/search/?q=qqqqqqqqqq",

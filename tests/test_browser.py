@@ -56,6 +56,7 @@ STRUCTURE_RULES = {
     "empty-table-header",
 }
 EDITOR_PASSWORD = "a-long-editor-password"  # tests/conftest.py's `editor`
+REVIEWER_PASSWORD = "a-long-reviewer-password"  # and `reviewer`
 
 
 @pytest.fixture(scope="session")
@@ -228,14 +229,15 @@ def test_print_drops_navigation_and_keeps_tables_whole(open_page, content):
     page.pdf(path=ARTIFACTS / "cpt-article-print.pdf", format="Letter")
 
 
-def test_an_editor_changes_a_section_and_a_reader_sees_it(open_page, editor, cpt_00620):
+def test_a_reviewer_changes_a_section_and_a_reader_sees_it(open_page, reviewer, cpt_00620):
+    # A published article: reviewers change it (editors change drafts).
     sentence = "Bill this code with the anesthesia start and stop times on the claim."
     page = open_page()
     page.goto(f"/admin/codes/cptcode/{cpt_00620.pk}/change/")
     assert "/admin/login/" in page.url, "an anonymous visitor is asked to sign in"
     screenshots(page, "admin-login")
-    page.get_by_label("Username").fill(editor.username)
-    page.get_by_label("Password").fill(EDITOR_PASSWORD)
+    page.get_by_label("Username").fill(reviewer.username)
+    page.get_by_label("Password").fill(REVIEWER_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"**/admin/codes/cptcode/{cpt_00620.pk}/change/")
     screenshots(page, "admin-cpt-change")
@@ -250,20 +252,27 @@ def test_an_editor_changes_a_section_and_a_reader_sees_it(open_page, editor, cpt
     expect(reader.locator("#clinical-context").get_by_text(sentence)).to_be_visible()
 
 
-def test_the_editors_pages_have_no_serious_accessibility_problem(open_page, editor, cpt_00620):
+@pytest.mark.parametrize("role", ["editor", "reviewer"])
+def test_the_editors_pages_have_no_serious_accessibility_problem(
+    open_page, request, role, cpt_00620
+):
     """The admin is Django's markup; cptref overrides the templates that failed axe (the
-    login heading, the search label) and stacks the link inlines so every field has a label."""
+    login heading, the search label) and stacks the link inlines so every field has a label.
+    The published article is a form for a reviewer, read-only for an editor."""
+    user = request.getfixturevalue(role)
     page = open_page()
     page.goto("/admin/login/")
     problems = {"login": accessibility_problems(page, own_markup=False)}
-    page.get_by_label("Username").fill(editor.username)
-    page.get_by_label("Password").fill(EDITOR_PASSWORD)
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(REVIEWER_PASSWORD if role == "reviewer" else EDITOR_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/admin/")
     for name, url in {
         "index": "/admin/",
         "cpt-change": f"/admin/codes/cptcode/{cpt_00620.pk}/change/",
+        "cpt-history": f"/admin/codes/cptcode/{cpt_00620.pk}/history/",
         "icd10-search": "/admin/codes/icd10code/?q=stenosis",
+        "policy-updates": "/admin/codes/policyupdate/",
     }.items():
         page.goto(url)
         problems[name] = accessibility_problems(page, own_markup=False)
