@@ -123,12 +123,12 @@ def test_every_content_table_bumps_the_version(db):
         if connection.vendor == "sqlite":
             cursor.execute(
                 "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' "
-                "AND name LIKE 'codes_version_%'"
+                "AND name LIKE 'codes_version_codes_%'"
             )
         else:
             cursor.execute(
                 "SELECT event_object_table FROM information_schema.triggers "
-                "WHERE trigger_name LIKE 'codes_version_%'"
+                "WHERE trigger_name LIKE 'codes_version_codes_%'"
             )
         triggered = {table for (table,) in cursor.fetchall()}
     assert tables == triggered
