@@ -1,11 +1,20 @@
 """The number of queries of a page does not grow with the rows it shows (no N+1)."""
 
+import datetime
 import re
 
 import pytest
 from django.urls import reverse
 
-from codes.models import CptCode, CptDiagnosis, CptModifier, Icd10Code, Modifier
+from codes.models import (
+    CptCode,
+    CptDiagnosis,
+    CptModifier,
+    Icd10Code,
+    Modifier,
+    Payer,
+    PolicyUpdate,
+)
 
 from .conftest import make_cpt
 
@@ -127,3 +136,23 @@ def test_record_pages_take_a_fixed_number_of_queries(
 ):
     with django_assert_num_queries(VERSION + queries):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("updates", [1, 60])
+def test_policy_updates_page_queries_do_not_grow_with_rows(
+    client, cpt_00620, django_assert_num_queries, updates
+):
+    payers = list(Payer.objects.all())
+    PolicyUpdate.objects.bulk_create(
+        PolicyUpdate(
+            cpt=cpt_00620,
+            payer=payers[n % len(payers)],
+            date=datetime.date(2026, 1, 1) + datetime.timedelta(days=n),
+            summary=f"Change {n}",
+        )
+        for n in range(updates)
+    )
+    # 1 payers for the filter, 1 count, 1 page of updates with their codes and payers.
+    with django_assert_num_queries(VERSION + 3):
+        response = client.get(reverse("codes:policy-updates"))
+    assert response.content.decode().count("Change ") == min(updates, 50)
