@@ -4,12 +4,20 @@ Fixtures skip field validators, and Django's own messages name a failing record 
 which our natural-key fixtures do not have. This command validates each record's fields, refuses a
 natural key that points at nothing, and names the record in the error. As in Django's command,
 all fixtures load in one transaction, so a failure leaves the database as it was.
+
+It also refuses what would silently lose an edit. A record that appears twice in the fixtures
+(Django would keep the last copy). A record whose database copy has a higher `version` than the
+file's: an editor changed it after the file was written (export_content writes each record's
+version; a fixture that names none stands for version 1). `--replace-newer` loads such records
+anyway and gives them the next version, so a form opened before the restore cannot save over it.
 """
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import loaddata
 from django.db import DatabaseError, IntegrityError
+
+from codes.locking import Versioned
 
 
 def describe(obj) -> str:
@@ -19,6 +27,20 @@ def describe(obj) -> str:
 
 
 class Command(loaddata.Command):
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--replace-newer",
+            action="store_true",
+            help="Load records even where the database holds a newer version (an editor changed "
+            "them after the file was written); those changes are lost.",
+        )
+
+    def handle(self, *fixture_labels, **options):
+        self.replace_newer = options["replace_newer"]
+        self.loaded_keys = set()
+        return super().handle(*fixture_labels, **options)
+
     def save_obj(self, obj):
         record = obj.object
         if obj.deferred_fields:
@@ -35,9 +57,42 @@ class Command(loaddata.Command):
                 f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
             )
             raise CommandError(f"Could not load {describe(record)}: {problems}") from error
+        key = (type(record), record.natural_key() if hasattr(record, "natural_key") else record.pk)
+        if key in self.loaded_keys:
+            raise CommandError(
+                f"Could not load {describe(record)}: it appears twice in the files loaded, and "
+                "only one copy can be kept. Remove the other."
+            )
+        if key[1] is not None:  # a record without natural key or id is always new
+            self.loaded_keys.add(key)
+        if isinstance(record, Versioned) and record.pk is not None:
+            self.check_version(record)
         try:
             return super().save_obj(obj)
         except (DatabaseError, IntegrityError, ValueError) as error:
             raise CommandError(
                 f"Could not load {describe(record)}: {error.__cause__ or error}"
             ) from error
+
+    def check_version(self, record) -> None:
+        """Refuse to put an older version of `record` over the database's copy, unless
+        --replace-newer was given: then the record gets the version after the database's."""
+        current = (
+            type(record)
+            ._base_manager.db_manager(self.using)
+            .filter(pk=record.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if current is None or current <= record.version:
+            return
+        if self.replace_newer:
+            record.version = current + 1
+            return
+        raise CommandError(
+            f"Could not load {describe(record)}: the database has version {current}, newer than "
+            f"version {record.version} in the file: someone changed it after the file was "
+            "written. Nothing was loaded. To keep those changes, remove the record from the "
+            "file; to overwrite them, load again with --replace-newer (after saving the current "
+            "content, if wanted, with `manage.py export_content --output FILE`)."
+        )
