@@ -34,7 +34,7 @@ migrate: install
 	$(LOCAL_KEY) $(BIN)/python manage.py migrate --noinput
 
 loaddata: migrate
-	$(LOCAL_KEY) $(BIN)/python manage.py loaddata $(FIXTURES)
+	$(LOCAL_KEY) $(BIN)/python manage.py loaddata --keep-newer $(FIXTURES)
 
 ## The whole ICD-10-CM tabular list (about 98,500 entries; a few seconds; a re-run changes nothing)
 icd10: loaddata

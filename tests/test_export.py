@@ -325,6 +325,15 @@ def test_reloading_the_shipped_fixtures_keeps_an_editors_change(content):
     with pytest.raises(CommandError, match=r"codes.Modifier \(QS\).*--replace-newer"):
         call_command("loaddata", *FIXTURE_FILES, verbosity=0)
     assert Modifier.objects.get(code="QS").name == "Edited by an editor"
+    # As `make run` loads them: the editor's copy stays, the rest loads.
+    ArticleSection.objects.filter(slug="clinical-context").delete()
+    out = StringIO()
+    call_command("loaddata", *FIXTURE_FILES, keep_newer=True, stdout=out)
+    assert Modifier.objects.get(code="QS").name == "Edited by an editor"
+    assert ArticleSection.objects.filter(slug="clinical-context").exists()
+    assert "Kept 1 newer record(s) of the database: codes.Modifier (QS)" in out.getvalue()
+    with pytest.raises(CommandError, match="Choose one"):
+        call_command("loaddata", *FIXTURE_FILES, keep_newer=True, replace_newer=True)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

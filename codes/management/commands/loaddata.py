@@ -9,7 +9,9 @@ It also refuses what would silently lose an edit. A record that appears twice in
 (Django would keep the last copy). A record whose database copy has a higher `version` than the
 file's: an editor changed it after the file was written (export_content writes each record's
 version; a fixture that names none stands for version 1). `--replace-newer` loads such records
-anyway and gives them the next version, so a form opened before the restore cannot save over it.
+anyway and gives them the next version, so a form opened before the restore cannot save over it;
+`--keep-newer` leaves them as they are and loads the rest (`make run` loads the shipped fixtures
+so, and keeps what editors changed).
 """
 
 from django.core.exceptions import ValidationError
@@ -36,10 +38,25 @@ class Command(loaddata.Command):
             "them after the file was written); those changes are lost.",
         )
 
+        parser.add_argument(
+            "--keep-newer",
+            action="store_true",
+            help="Skip records where the database holds a newer version, keeping the editors' "
+            "changes, and load the others.",
+        )
+
     def handle(self, *fixture_labels, **options):
+        if options["replace_newer"] and options["keep_newer"]:
+            raise CommandError("Choose one of --replace-newer and --keep-newer.")
         self.replace_newer = options["replace_newer"]
+        self.keep_newer = options["keep_newer"]
+        self.kept = []
         self.loaded_keys = set()
-        return super().handle(*fixture_labels, **options)
+        result = super().handle(*fixture_labels, **options)
+        if self.kept and self.verbosity:
+            shown = ", ".join(self.kept[:10]) + (", …" if len(self.kept) > 10 else "")
+            self.stdout.write(f"Kept {len(self.kept)} newer record(s) of the database: {shown}")
+        return result
 
     def save_obj(self, obj):
         record = obj.object
@@ -66,7 +83,9 @@ class Command(loaddata.Command):
         if key[1] is not None:  # a record without natural key or id is always new
             self.loaded_keys.add(key)
         if isinstance(record, Versioned) and record.pk is not None:
-            self.check_version(record)
+            if not self.check_version(record):
+                self.kept.append(describe(record))
+                return False
         try:
             return super().save_obj(obj)
         except (DatabaseError, IntegrityError, ValueError) as error:
@@ -74,9 +93,10 @@ class Command(loaddata.Command):
                 f"Could not load {describe(record)}: {error.__cause__ or error}"
             ) from error
 
-    def check_version(self, record) -> None:
+    def check_version(self, record) -> bool:
         """Refuse to put an older version of `record` over the database's copy, unless
-        --replace-newer was given: then the record gets the version after the database's."""
+        --replace-newer was given (then the record gets the version after the database's) or
+        --keep-newer (then False: the database's copy stays)."""
         current = (
             type(record)
             ._base_manager.db_manager(self.using)
@@ -85,10 +105,12 @@ class Command(loaddata.Command):
             .first()
         )
         if current is None or current <= record.version:
-            return
+            return True
+        if self.keep_newer:
+            return False
         if self.replace_newer:
             record.version = current + 1
-            return
+            return True
         raise CommandError(
             f"Could not load {describe(record)}: the database has version {current}, newer than "
             f"version {record.version} in the file: someone changed it after the file was "
