@@ -15,7 +15,6 @@ from datetime import date
 
 from django.db import connection
 from django.utils.dateparse import parse_date
-from markupsafe import Markup, escape
 
 from .models import (
     ArticleSection,
@@ -59,9 +58,6 @@ LISTS = """
     ORDER BY 2, 3"""
 
 
-BR = Markup("<br>")
-
-
 @dataclass
 class Section:
     slug: str
@@ -70,12 +66,6 @@ class Section:
     kind: str
     body: str
     subsections: list["Section"] = field(default_factory=list)
-
-    @property
-    def paragraphs(self) -> list[Markup]:
-        """The body's paragraphs (blocks between empty lines), escaped, line breaks kept."""
-        blocks = self.body.replace("\r\n", "\n").split("\n\n")
-        return [escape(block.strip()).replace("\n", BR) for block in blocks if block.strip()]
 
     @property
     def shows_coding_tables(self) -> bool:
