@@ -474,3 +474,72 @@ def test_the_article_renders_each_text_once_per_process(client, content, monkeyp
     page_cache.clear()
     client.get(url)
     assert len(calls) == 3 + 2 + 2 + 2
+
+
+# Markdown that uses everything editors may write, on the pages that show it.
+
+RICH_BODY = """Opening paragraph with *emphasis*, **strong text**, `00620` and a
+line break, a [CMS link](https://www.cms.gov/ "CMS") and [the QS page](/modifiers/QS/).
+
+# A heading
+
+- one
+- two
+
+1. first
+2. second
+
+### A deeper heading
+
+| Payer | Base units |
+|:------|-----------:|
+| Aetna | 3 |
+
+> A quotation.
+
+---
+
+    indented code
+
+![A logo](https://tracker.example/logo.png)"""
+RICH_NOTE = (
+    "First paragraph of a note.\n\n- a list item\n- another, with [a link](https://example.org/)"
+)
+
+
+@pytest.fixture
+def rich_content(content):
+    ArticleSection.objects.filter(slug__in=["summary-overview", "clinical-context"]).update(
+        body=RICH_BODY
+    )
+    CptModifier.objects.filter(cpt__code="00620").update(usage=RICH_NOTE)
+    CptPayer.objects.filter(cpt__code="00620").update(coverage_note=RICH_NOTE)
+    Modifier.objects.filter(code="QS").update(when_to_use=RICH_NOTE, payment_effect=RICH_BODY)
+
+
+def test_headings_on_a_markdown_article_never_skip_a_level(client, rich_content):
+    page = client.get(reverse("codes:cpt-detail", args=["00620"])).content.decode()
+    main = page[page.index("<main") : page.index("</main>")]
+    levels = [int(tag[1]) for tag, _ in Inspected(main).elements if re.fullmatch(r"h[1-6]", tag)]
+    assert levels[0] == 1 and all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False))
+    assert "<h3>A heading</h3>" in page and "<h4>A heading</h4>" in page  # section, subsection
+
+
+@pytest.mark.browser
+def test_pages_with_markdown_are_valid_html(client, rich_content, tmp_path):
+    from .test_html import check_html
+
+    files = []
+    for name, url in [
+        ("article", reverse("codes:cpt-detail", args=["00620"])),
+        ("modifier", reverse("codes:modifier-detail", args=["QS"])),
+        ("payer", reverse("codes:payer-detail", args=["aetna"])),
+    ]:
+        files.append(tmp_path / f"{name}.html")
+        files[-1].write_bytes(client.get(url).content)
+    errors = [
+        f"{m['url'].rsplit('/', 1)[-1]}:{m.get('lastLine')}: {m['message']}"
+        for m in check_html(files)
+        if m["type"] != "info"
+    ]
+    assert errors == []
