@@ -17,15 +17,18 @@ Decisions:
   only, and an image from elsewhere tells its host who reads the page.
 - No style attribute, so table column alignment (`:--:`) is dropped; tables get the site's
   look (class "data", a scrolling container, header cells with scope="col").
+- A link to a refused address keeps its text and loses its <a>.
 - A note of one paragraph comes back without its <p>, so it reads exactly as plain text did.
 
 Rendering is cached per text: the article page renders in well under a millisecond without a
 page cache (bench/README.md), and Markdown plus nh3 take longer than that for one body.
 """
 
+import re
 import threading
 import xml.etree.ElementTree as etree
 from functools import lru_cache
+from urllib.parse import quote, urlsplit
 
 import markdown
 import nh3
@@ -43,6 +46,16 @@ FORCED_ATTRIBUTES = {"table": {"class": "data"}, "th": {"scope": "col"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 # Dropped with what they hold, should such a tag ever reach the sanitizer.
 DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "svg", "math"}
+
+# A link as nh3 writes it: attributes in double quotes, a quote inside one escaped.
+LINK = re.compile(r'<a((?: [a-z]+="[^"]*")*)>(.*?)</a>', re.S)
+
+# What a browser ignores around a URL (C0 controls and space) and inside it (tabs, newlines).
+URL_EDGES = "".join(map(chr, range(0x21)))
+URL_BREAKS = re.compile(r"[\t\n\r]")
+# Characters a URL may hold as they are; anything else is percent-encoded.
+URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
+LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 CACHE_SIZE = 1024  # texts; a body is a few kilobytes
 
@@ -102,6 +115,19 @@ class Renderer(threading.local):
 _renderer = Renderer()
 
 
+def _tidy_href(element: str, attribute: str, value: str) -> str | None:
+    """A link's address as a browser reads it, percent-encoded where a URL may not hold a
+    character as it is (`"`, `\\`, spaces), so that the page stays valid HTML.
+
+    nh3 calls this after its own checks, so it must not make an address it refused: encoding
+    never adds a scheme, and the scheme is checked again anyway."""
+    if attribute != "href":
+        return value
+    url = quote(URL_BREAKS.sub("", value.strip(URL_EDGES)), safe=URL_SAFE)
+    url = LONE_PERCENT.sub("%25", url)
+    return url if urlsplit(url).scheme.lower() in {"", *URL_SCHEMES} else None
+
+
 def _clean(html: str) -> str:
     html = nh3.clean(
         html,
@@ -113,7 +139,10 @@ def _clean(html: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
+        attribute_filter=_tidy_href,
     )
+    # A link whose address nh3 refused keeps its text only: <a> with rel and no href is invalid.
+    html = LINK.sub(lambda link: link[0] if ' href="' in link[1] else link[2], html)
     # nl2br writes "<br />\n"; plain text's line breaks were "<br>" alone.
     return html.replace("<br>\n", "<br>")
 

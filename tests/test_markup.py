@@ -322,14 +322,29 @@ def test_hostile_markdown_renders_inert(payload):
     ):
         assert problems(rendered) == []
         assert "<script" not in rendered.lower()
+        # Valid as well as inert: no <a> left without its address.
+        assert all("href" in attrs for tag, attrs in Inspected(rendered).elements if tag == "a")
 
 
 def test_there_are_at_least_thirty_payloads():
     assert len(set(PAYLOADS)) >= 30
 
 
-def test_a_javascript_link_keeps_its_text_and_loses_its_address():
-    assert markup.render_note("[x](JaVaScRiPt:alert(1))") == '<a rel="noopener noreferrer">x</a>'
+def test_link_addresses_are_percent_encoded_where_a_url_may_not_hold_a_character():
+    rel = 'rel="noopener noreferrer"'
+    assert markup.render_note('[x](<https://example.org/a b\\c"d?q=100%>)') == (
+        f'<a href="https://example.org/a%20b%5Cc%22d?q=100%25" {rel}>x</a>'
+    )
+    assert markup.render_note("[x](/codes/00620/#clinical-context)") == (
+        f'<a href="/codes/00620/#clinical-context" {rel}>x</a>'
+    )
+    assert markup._tidy_href("a", "href", "\x01 java\tscript:alert(1)") is None
+
+
+def test_a_link_to_a_refused_address_keeps_only_its_text():
+    assert markup.render_note('[x](JaVaScRiPt:alert(1) "a > b") and *[y](data:x)*') == (
+        "x and <em>y</em>"
+    )
 
 
 MARKDOWN_AND_HTML = st.sampled_from(
@@ -527,8 +542,14 @@ def test_headings_on_a_markdown_article_never_skip_a_level(client, rich_content)
 
 @pytest.mark.browser
 def test_pages_with_markdown_are_valid_html(client, rich_content, tmp_path):
+    """Everything editors may write, and every hostile payload, leaves the pages valid."""
     from .test_html import check_html
 
+    hostile = "\n\n".join(PAYLOADS)
+    ArticleSection.objects.filter(slug="cpt-code-overview").update(body=hostile)
+    CptPayer.objects.filter(cpt__code="00620", payer__slug="cigna-health").update(
+        coverage_note=hostile
+    )
     files = []
     for name, url in [
         ("article", reverse("codes:cpt-detail", args=["00620"])),
@@ -542,4 +563,4 @@ def test_pages_with_markdown_are_valid_html(client, rich_content, tmp_path):
         for m in check_html(files)
         if m["type"] != "info"
     ]
-    assert errors == []
+    assert errors == [], "\n".join(errors)
