@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime
 from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from markupsafe import Markup, escape
 
 from .models import (
     ArticleSection,
@@ -70,9 +69,6 @@ LISTS = """
 LIST_COUNT = LISTS.count("%s")
 
 
-BR = Markup("<br>")
-
-
 @dataclass
 class Section:
     slug: str
@@ -81,12 +77,6 @@ class Section:
     kind: str
     body: str
     subsections: list["Section"] = field(default_factory=list)
-
-    @property
-    def paragraphs(self) -> list[Markup]:
-        """The body's paragraphs (blocks between empty lines), escaped, line breaks kept."""
-        blocks = self.body.replace("\r\n", "\n").split("\n\n")
-        return [escape(block.strip()).replace("\n", BR) for block in blocks if block.strip()]
 
     @property
     def shows_coding_tables(self) -> bool:

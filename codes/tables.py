@@ -3,6 +3,7 @@
 import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 
+from . import markup
 from .models import (
     CptCode,
     Icd10Code,
@@ -148,6 +149,17 @@ class PlaceOfServiceTable(ReferenceTable):
 # Pages of a modifier, taxonomy, diagnosis or payer list the CPT codes linked to them.
 
 
+class NoteColumn(tables.Column):
+    """A link's note, written in Markdown by editors (codes/markup.py); an empty one shows the
+    column's default."""
+
+    def render(self, value):
+        return markup.render_note(value)
+
+    def value(self, value):
+        return value
+
+
 class LinkedCptTable(Table):
     cpt = tables.Column(
         "CPT code", accessor="cpt__code", linkify=lambda record: record.cpt.get_absolute_url()
@@ -160,28 +172,28 @@ class LinkedCptTable(Table):
 
 
 class ModifierCptTable(LinkedCptTable):
-    usage = tables.Column("How it applies", default="")
+    usage = NoteColumn("How it applies", default="")
 
     class Meta(LinkedCptTable.Meta):
         pass
 
 
 class TaxonomyCptTable(LinkedCptTable):
-    note = tables.Column("Role", default="")
+    note = NoteColumn("Role", default="")
 
     class Meta(LinkedCptTable.Meta):
         pass
 
 
 class DiagnosisCptTable(LinkedCptTable):
-    rationale = tables.Column("Why it supports the procedure", default="")
+    rationale = NoteColumn("Why it supports the procedure", default="")
 
     class Meta(LinkedCptTable.Meta):
         pass
 
 
 class PayerCptTable(LinkedCptTable):
-    coverage_note = tables.Column("Coverage note", default="No coverage note recorded yet.")
+    coverage_note = NoteColumn("Coverage note", default="No coverage note recorded yet.")
     last_reviewed = tables.DateColumn("Last reviewed", default="—")
 
     class Meta(LinkedCptTable.Meta):

@@ -4,7 +4,8 @@ The public pages use Jinja2 because the article page must render in well under a
 without a page cache (bench/README.md): Django's template language took 1.4 ms for it, Jinja2
 takes a quarter of that. The admin and django-tables2's table template stay in Django's language
 (templates/django/). Autoescaping is on; the filters below are Django's own, so text is escaped
-exactly as Django would.
+exactly as Django would, but for `markdown` and `markdown_note`: the only ones that mark
+editors' text safe, once nh3 has sanitized it (codes/markup.py).
 """
 
 from functools import lru_cache
@@ -13,6 +14,7 @@ from django.template import defaultfilters
 from django.templatetags.static import static
 from jinja2 import Environment
 
+from . import markup
 from .paths import code_url
 
 
@@ -24,6 +26,8 @@ def environment(**options) -> Environment:
         date=defaultfilters.date,
         linebreaksbr=defaultfilters.linebreaksbr,
         urlize=defaultfilters.urlize,
+        markdown=markup.render,  # {{ section.body|markdown(3) }}: its headings start at <h3>
+        markdown_note=markup.render_note,
         number="{:,}".format,  # 2,995
     )
     return env

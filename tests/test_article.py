@@ -45,17 +45,12 @@ def test_sections_nest_under_the_section_above_in_position_order(cpt_00620):
     ]
     assert [s.slug for s in outline[2].subsections] == ["clinical-context", "coding-specifications"]
     assert outline[2].subsections[1].shows_coding_tables
-    assert len(outline[0].paragraphs) == 3
+    assert outline[0].body.count("\n\n") == 2
 
 
 def test_lists_follow_the_editors_positions(cpt_00620):
     CptPayer.objects.filter(cpt=cpt_00620, payer__slug="aetna").update(position=99)
     assert [row.code for row in article.load("00620").payers][-1] == "aetna"
-
-
-def test_paragraphs_are_escaped_and_keep_line_breaks():
-    section = article.Section("s", "S", 2, "prose", "<b>one</b>\nline two\r\n\r\n\n\nthree")
-    assert section.paragraphs == ["&lt;b&gt;one&lt;/b&gt;<br>line two", "three"]
 
 
 def test_a_code_without_place_of_service_or_links_loads_empty():
