@@ -42,8 +42,9 @@ class VersionListener(threading.Thread):
     def run(self):
         pause, lost = RETRY_SECONDS[0], False
         while not self._stopping.is_set():
-            database = connections.create_connection(DEFAULT_DB_ALIAS)  # this thread's own
+            database = None
             try:
+                database = connections.create_connection(DEFAULT_DB_ALIAS)  # this thread's own
                 database.ensure_connection()
                 self._listen(database.connection, lost)
             except Exception:  # any error of the server, the network or the driver
@@ -61,7 +62,8 @@ class VersionListener(threading.Thread):
                 self.version = UNKNOWN
                 self.backend_pid = None
                 try:
-                    database.close()
+                    if database is not None:
+                        database.close()
                 except Exception:  # the connection is broken already
                     pass
             if lost:
@@ -107,11 +109,20 @@ def version():
 def _start() -> VersionListener:
     global _listener
     with _starting:
-        # A forked process inherits the parent's object but not its thread: start its own.
+        # A forked process inherits the parent's object but not its thread: it starts its own.
         if _listener is None or _listener.pid != os.getpid():
             _listener = VersionListener()
             _listener.start()
         return _listener
+
+
+def _after_fork_in_child() -> None:
+    # The parent's thread is not copied; a lock it held at the fork would stay held.
+    global _listener, _starting
+    _listener, _starting = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def stop_listener() -> None:

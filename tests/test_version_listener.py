@@ -6,6 +6,7 @@ pytest-django empties after each test; `serialized_rollback` puts the migrated r
 tests/test_browser.py.
 """
 
+import os
 import time
 
 import pytest
@@ -123,6 +124,26 @@ def test_with_the_listener_off_pages_read_the_version(
     with django_assert_num_queries(1):
         client.get(ARTICLE)
     assert version_listener._listener is None
+
+
+@postgresql_only
+def test_a_forked_worker_starts_a_listener_of_its_own(listener):
+    """gunicorn forks its workers: the parent's thread does not come along."""
+    read, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker: report, then leave without running any clean-up of the parent's
+        try:
+            version_listener.version()
+            own = version_listener._listener
+            wait_for(lambda: own.version is not version_listener.UNKNOWN)
+            os.write(write_end, f"{own is not listener} {own.backend_pid}".encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read) as report:
+        separate, backend = report.read().split()
+    os.waitpid(child, 0)
+    assert separate == "True" and int(backend) != listener.backend_pid
 
 
 @postgresql_only
