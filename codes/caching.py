@@ -6,6 +6,9 @@ first request after an editor's save, a bulk update or an import renders afresh;
 never read again and age out of the cache. The version is also the page's ETag and its time the
 Last-Modified date, so a browser that has the page gets 304 Not Modified.
 
+On PostgreSQL each process knows the version without asking: a listener thread is notified of
+every change (codes/version_listener.py), so a page served from the cache touches no database.
+
 Pages do not depend on who reads them (no user names, no CSRF tokens), so one entry serves every
 reader. When the site requires a login, responses are marked private for shared caches.
 """
@@ -19,6 +22,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
+
+from . import version_listener
 
 logger = logging.getLogger(__name__)
 CACHE_SECONDS = 24 * 60 * 60  # an entry of the current version; stale ones are never read
@@ -36,10 +41,25 @@ VERSION_SQL = {
 
 def current_version() -> tuple[int, float] | None:
     """(number, Unix time of the last change), or None when the counter is missing (a database
-    flushed and not written since): then nothing is cached. One query."""
+    flushed and not written since): then nothing is cached. On PostgreSQL, from the listener
+    while it is connected; otherwise one query."""
+    # Inside a transaction the listener may not know this connection's own uncommitted
+    # changes (and tests run inside transactions that are never committed): ask.
+    if (
+        connection.vendor == "postgresql"
+        and settings.CONTENT_VERSION_LISTENER
+        and not connection.in_atomic_block
+    ):
+        version = version_listener.version()
+        if version is not version_listener.UNKNOWN:
+            return version
     with connection.cursor() as cursor:
-        cursor.execute(VERSION_SQL[connection.vendor])
-        row = cursor.fetchone()
+        return read_version(cursor, connection.vendor)
+
+
+def read_version(cursor, vendor: str) -> tuple[int, float] | None:
+    cursor.execute(VERSION_SQL[vendor])
+    row = cursor.fetchone()
     return (row[0], float(row[1])) if row else None
 
 

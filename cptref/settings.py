@@ -242,6 +242,9 @@ LOGIN_REDIRECT_URL = "codes:home"
 LOGOUT_REDIRECT_URL = "login"
 
 CACHES = {"default": envcache("CACHE_URL", "REDIS_URL")}
+# PostgreSQL: each process keeps the content version up to date from a notification, so cached
+# pages need no query (codes/version_listener.py); off, each cached page reads it.
+CONTENT_VERSION_LISTENER = envbool("CONTENT_VERSION_LISTENER", "true")
 
 # Content-Security-Policy (django-csp): everything from this site, nothing inline, no frames.
 # The admin (autocompletes, inline rows, date widgets) works under it as is: checked in Chromium

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 from codes.models import CptCode, Icd10Code
+from codes.version_listener import stop_listener
 
 FIXTURE_FILES = sorted(Path(settings.FIXTURE_DIRS[0]).glob("*.json"))
 SEED = (
@@ -55,6 +56,14 @@ def plain_static_storage(settings):
 def empty_cache():
     # Rolled-back test transactions can bring a content version back (codes/caching.py).
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def no_version_listener_left():
+    # On PostgreSQL a page outside a transaction (the live server, transactional tests) starts
+    # the listener, whose session would keep pytest-django from dropping the test database.
+    yield
+    stop_listener()
 
 
 @pytest.fixture
