@@ -275,6 +275,11 @@ class ReadableHistoryAdmin(SimpleHistoryAdmin):
         request.reverting_to = get_object_or_404(
             manager, **{self.opts.pk.attname: unquote(object_id), "history_id": version_id}
         )
+        current = self.get_object(request, unquote(object_id))
+        if request.method == "POST" and not self.has_change_history_permission(request, current):
+            # simple-history saves a posted revert form for anyone who may view the history;
+            # a revert is a change (sections of a published article: reviewers only).
+            raise PermissionDenied
         try:
             return super().history_form_view(request, object_id, version_id, extra_context)
         except EditConflict as conflict:
