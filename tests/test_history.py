@@ -12,14 +12,10 @@ from django.urls import reverse
 from codes import history
 from codes.models import ArticleSection, CptCode, CptModifier, Modifier, Payer, PolicyUpdate
 
-from . import test_browser
 from .test_admin import CHANGE_00620, change_form_data, inline_management
 from .test_conflicts import row
 
 pytestmark = pytest.mark.django_db
-
-# The browser's fixtures, for the accessibility check of the history pages at the end.
-chromium, open_page = test_browser.chromium, test_browser.open_page
 
 
 @pytest.fixture
@@ -335,23 +331,6 @@ def test_the_history_pages_are_valid_html(client, editor, reviewer, draft):
         if message["type"] != "info" and not django_admin_widget(message)
     ]
     assert errors == []
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_history_pages_have_no_serious_accessibility_problem(
-    open_page, client, editor, reviewer, draft
-):
-    """Each page as the test client got it, loaded into a tab of the live server (so its
-    stylesheets and scripts load), then judged by axe as tests/test_browser.py judges the
-    admin's other pages."""
-    page = open_page()
-    page.goto("/admin/login/")
-    problems = {}
-    for kind, response in history_pages(client, editor, reviewer, draft).items():
-        page.set_content(response.content.decode())
-        problems[kind] = test_browser.accessibility_problems(page, own_markup=False)
-    assert not any(problems.values()), problems
 
 
 def test_a_part_cannot_be_reverted_alone_through_its_own_history_form(client, editor, cpt_00620):
