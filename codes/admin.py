@@ -8,15 +8,21 @@ are for finding them across codes.
 """
 
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.urls import reverse
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import search
+from . import history, search
+from .locking import EditConflict
 from .models import (
     ArticleSection,
     ChangeLogEntry,
@@ -35,10 +41,106 @@ from .models import (
 )
 
 
+class VersionField(forms.IntegerField):
+    """The version of the record the editor opened, sent back with the form (hidden)."""
+
+    widget = forms.HiddenInput
+
+    def has_changed(self, initial, data):
+        return False  # bookkeeping, not an edit: an untouched inline row stays unsaved
+
+
+class VersionedForm(forms.ModelForm):
+    """A form that refuses to overwrite changes made since the editor opened it.
+
+    It carries the record's version (a hidden field). When the record has changed since, and the
+    form would change it, the form is invalid: the error says who changed it, when, and what
+    (codes/history.py), and the form keeps what the editor typed. The hidden version is moved
+    on to the current one, so saving again, after reading their changes, replaces them.
+    A form sent without a version (a script) is checked in the model layer only, against the
+    row as the request read it (codes/locking.py).
+    """
+
+    version = VersionField(required=False, min_value=1)
+    reverting = False  # set by ReadableHistoryAdmin: the instance is a past version
+    deleted_elsewhere = False  # set by VersionedInlineFormSet: the row is gone
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self._changes_a_record():
+            self.initial["version"] = self._current_version()
+
+    def _changes_a_record(self) -> bool:
+        return self.instance.pk is not None and not self.instance._state.adding
+
+    def _current_version(self):
+        if self.reverting:  # the instance holds the past version's values, and its version
+            model = type(self.instance)
+            current = model._base_manager.filter(pk=self.instance.pk)
+            return current.values_list("version", flat=True).first()
+        return self.instance.version  # read with the row by this request
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.deleted_elsewhere:
+            name = self._meta.model._meta.verbose_name
+            raise ValidationError(
+                f"Another editor deleted this {name} after you opened the page, so it cannot "
+                "be saved. Tick “Delete” to save the rest of the page without it; to keep it, "
+                "copy what it says into a new one first."
+            )
+        if not self._changes_a_record():
+            return cleaned
+        opened, current = cleaned.get("version"), self._current_version()
+        if current is None:
+            raise ValidationError("Another editor deleted this record; nothing was saved.")
+        if opened is not None and opened != current and (self.reverting or self.has_changed()):
+            conflict = history.describe_conflict(self.instance, opened)
+            if self.reverting or conflict.touches(self.fields):
+                self._refuse(conflict, current)
+        # Unchanged, based on the current version, or their changes were to fields this form
+        # does not hold (or only bookkeeping): nothing of theirs is overwritten. A save between
+        # now and the write is refused by the model (EditConflict), and the admin checks again.
+        self.instance.version = current
+        return cleaned
+
+    def _refuse(self, conflict, current):
+        self.data = self.data.copy()  # the form comes back based on their version
+        self.data[self.add_prefix("version")] = str(current)
+        raise ValidationError(conflict.sentences(self.instance))
+
+
+class VersionedInlineFormSet(BaseInlineFormSet):
+    """Inline rows that another editor deleted are kept in the form with an explanation
+    (VersionedForm.deleted_elsewhere), and each row is shown with its own record."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if self.is_bound and i < self.initial_form_count() and form.instance.pk is None:
+            form.deleted_elsewhere = True  # its id was posted, but the row is gone
+        return form
+
+    def get_queryset(self):
+        # The admin pairs each posted row with a record by position (InlineAdminFormSet);
+        # once the forms exist, give it their own, so a row deleted or moved by another editor
+        # does not shift the others (or drop the last one from the page).
+        forms = self.__dict__.get("forms")
+        if self.is_bound and forms is not None:
+            return [form.instance for form in forms[: self.initial_form_count()]]
+        return super().get_queryset()
+
+
 class ArticlePartInline:
-    """An inline of an article's parts, changeable while the article is (CptCode.editable_by)."""
+    """An inline of an article's parts, changeable while the article is (CptCode.editable_by).
+    Each row carries its version (VersionedForm); the template renders that hidden field."""
 
     extra = 0
+    form = VersionedForm
+    formset = VersionedInlineFormSet
+    template = "admin/codes/edit_inline/stacked.html"
+
+    def get_view_on_site_url(self, obj=None):
+        return super().get_view_on_site_url(obj) if obj is not None and obj.pk else None
 
     def _article_editable(self, request, obj) -> bool:
         return obj is None or obj.editable_by(request.user)
@@ -112,7 +214,86 @@ class ChangeLogEntryInline(LinkInline):
     verbose_name_plural = "public change log"
 
 
-class SiteSearchAdmin(SimpleHistoryAdmin):
+class ReadableHistoryAdmin(SimpleHistoryAdmin):
+    """simple-history's admin, with readable changes (codes/history.py: choice labels, linked
+    records by name, the words that changed), forms that carry their version (VersionedForm),
+    and its per-record revert working with versions: the revert form is based on the current
+    version, records its reason, and a clash ends in a message, never an error page."""
+
+    form = VersionedForm
+    object_history_form_template = "admin/codes/object_history_form.html"
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        names: dict = {}
+        newer = None
+        for record in historical_records:  # newest first
+            if newer is not None:
+                newer.history_delta_changes = [
+                    {
+                        "field": change.field,
+                        "old": change.old_html or history._shorten(change.old, change.new)[0],
+                        "new": change.new_html or history._shorten(change.old, change.new)[1],
+                    }
+                    for change in history.changes_between(record, newer, names)
+                ]
+            newer = record
+
+    def get_fields(self, request, obj=None):
+        # The version is the form's own hidden field, rendered by the change form template.
+        return [name for name in super().get_fields(request, obj) if name != "version"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.reverting = getattr(request, "reverting_to", None) is not None
+        return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and object_id:
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None:
+                self.record_baseline(obj)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except EditConflict:
+            # Another save landed between this request's checks and its writes; the admin's
+            # transaction undid every write. Checked again, the form finds their version and
+            # explains it, keeping what the editor typed.
+            try:
+                return super().changeform_view(request, object_id, form_url, extra_context)
+            except EditConflict as conflict:
+                self.message_user(
+                    request, f"{conflict} Open the page again to see the changes.", messages.ERROR
+                )
+                return HttpResponseRedirect(request.get_full_path())
+
+    def record_baseline(self, obj):
+        """Before the first edit of a record loaded by a fixture: record it as it was."""
+        history.record_baseline([obj])
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        manager = self.model.history
+        request.reverting_to = get_object_or_404(
+            manager, **{self.opts.pk.attname: unquote(object_id), "history_id": version_id}
+        )
+        current = self.get_object(request, unquote(object_id))
+        if request.method == "POST" and not self.has_change_history_permission(request, current):
+            # simple-history saves a posted revert form for anyone who may view the history;
+            # a revert is a change (sections of a published article: reviewers only).
+            raise PermissionDenied
+        try:
+            return super().history_form_view(request, object_id, version_id, extra_context)
+        except EditConflict as conflict:
+            self.message_user(request, f"{conflict} Look at it again.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        record = getattr(request, "reverting_to", None)
+        if record is not None:
+            obj._change_reason = history.revert_reason(record)
+        super().save_model(request, obj, form, change)
+
+
+class SiteSearchAdmin(ReadableHistoryAdmin):
     """The list's search box (and the autocomplete of fields that link here) matches as the
     site's search does: a code or its start, or words, misspellings included (codes/search.py).
     `search_fields` only turns the box on."""
@@ -133,7 +314,7 @@ class SiteSearchAdmin(SimpleHistoryAdmin):
         return queryset.filter(search.admin_filter(self.search_kind, search_term)), False
 
 
-class CptCodeForm(forms.ModelForm):
+class CptCodeForm(VersionedForm):
     """The article's form: the statuses the signed-in user may give, and the change log line
     that publishing writes for readers."""
 
@@ -175,7 +356,10 @@ class CptCodeForm(forms.ModelForm):
 
 
 @admin.register(CptCode)
-class CptCodeAdmin(SimpleHistoryAdmin):
+class CptCodeAdmin(ReadableHistoryAdmin):
+    """The article with all its parts inline. Its history page shows each version of the whole
+    article (codes/history.py) and reverts the article with its parts in one action."""
+
     form = CptCodeForm
     list_display = (
         "code",
@@ -257,6 +441,76 @@ class CptCodeAdmin(SimpleHistoryAdmin):
         if note:
             ChangeLogEntry.objects.get_or_create(cpt=obj, date=timezone.localdate(), summary=note)
 
+    def record_baseline(self, obj):
+        history.record_article_baseline(obj)
+
+    def get_urls(self):
+        revert = path(
+            "<path:object_id>/history/<int:history_id>/revert/",
+            self.admin_site.admin_view(self.revert_view),
+            name="codes_cptcode_revert",
+        )
+        return [revert, *super().get_urls()]
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History of {obj}",
+            "object": obj,
+            "opts": self.opts,
+            "module_name": self.opts.verbose_name_plural,
+            "versions": history.article_versions(obj),
+            "can_revert": self.has_change_permission(request, obj),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/codes/cptcode/object_history.html", context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # One record's revert would leave its sections and links as they are: revert the
+        # whole article instead.
+        return redirect("admin:codes_cptcode_revert", object_id, version_id)
+
+    def revert_view(self, request, object_id, history_id):
+        """GET: what reverting to the version would change (or why it cannot). POST: revert."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        record = get_object_or_404(obj.history, history_id=history_id)
+        history_url = reverse("admin:codes_cptcode_history", args=[obj.pk])
+        problems = []
+        if request.method == "POST":
+            try:
+                plan = history.revert_article(obj, history_id, request.user)
+            except history.RevertRefused as refused:
+                problems = refused.problems
+            else:
+                if plan.has_changes:
+                    self.message_user(request, f"{plan.reason}. The history lists the revert.")
+                else:
+                    self.message_user(request, "The article already matches that version.")
+                return HttpResponseRedirect(history_url)
+        plan = history.plan_revert(obj, history_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Revert {obj.code} to the version of "
+            f"{timezone.localtime(record.history_date):%Y-%m-%d %H:%M}",
+            "object": obj,
+            "opts": self.opts,
+            "module_name": self.opts.verbose_name_plural,
+            "record": record,
+            "plan": plan,
+            "problems": problems or plan.problems,
+            "history_url": history_url,
+        }
+        return TemplateResponse(request, "admin/codes/cptcode/revert_confirmation.html", context)
+
     @admin.display(description="Sections", ordering="section_count")
     def section_count(self, obj):
         return obj.section_count
@@ -321,7 +575,7 @@ class PayerAdmin(SiteSearchAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
-class ArticlePartAdmin(SimpleHistoryAdmin):
+class ArticlePartAdmin(ReadableHistoryAdmin):
     """Sections, links and policy updates are edited on their article's page, where its status
     decides who may change them; these lists find them across codes and show their history."""
 

@@ -43,8 +43,10 @@ def no_inline_rows() -> dict:
 
 
 def change_form_data(cpt: CptCode, **overrides) -> dict:
-    """The change form of a CPT code as the browser would post it, unchanged."""
+    """The change form of a CPT code as the browser would post it, unchanged: with the version
+    of the article and of each row as the page was opened (codes/admin.py VersionedForm)."""
     data = {
+        "version": cpt.version,
         "code": cpt.code,
         "title": cpt.title,
         "service_type": cpt.service_type,
@@ -75,6 +77,7 @@ def change_form_data(cpt: CptCode, **overrides) -> dict:
         for i, row in enumerate(rows):
             data[f"{prefix}-{i}-id"] = row.pk
             data[f"{prefix}-{i}-cpt"] = cpt.pk
+            data[f"{prefix}-{i}-version"] = row.version
             for field in fields:
                 value = getattr(row, field + "_id", None) or getattr(row, field)
                 data[f"{prefix}-{i}-{field}"] = "" if value is None else value
