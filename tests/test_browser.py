@@ -19,6 +19,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connections
 
+from codes import history
 from codes.models import ContentVersion
 
 try:
@@ -260,6 +261,11 @@ def test_the_editors_pages_have_no_serious_accessibility_problem(
     login heading, the search label) and stacks the link inlines so every field has a label.
     The published article is a form for a reviewer, read-only for an editor."""
     user = request.getfixturevalue(role)
+    history.record_article_baseline(cpt_00620)  # as the admin's first save does
+    section = cpt_00620.sections.get(slug="clinical-context")
+    section.body += " A sentence to revert."
+    section.save()  # a part changed since the article's recorded version, so a revert shows it
+    recorded = cpt_00620.history.earliest("history_date").history_id
     page = open_page()
     page.goto("/admin/login/")
     problems = {"login": accessibility_problems(page, own_markup=False)}
@@ -271,6 +277,7 @@ def test_the_editors_pages_have_no_serious_accessibility_problem(
         "index": "/admin/",
         "cpt-change": f"/admin/codes/cptcode/{cpt_00620.pk}/change/",
         "cpt-history": f"/admin/codes/cptcode/{cpt_00620.pk}/history/",
+        "cpt-revert": f"/admin/codes/cptcode/{cpt_00620.pk}/history/{recorded}/revert/",
         "icd10-search": "/admin/codes/icd10code/?q=stenosis",
         "policy-updates": "/admin/codes/policyupdate/",
     }.items():
