@@ -84,6 +84,13 @@ def change_form_data(cpt: CptCode, **overrides) -> dict:
     return data | overrides
 
 
+def modifier_form_data(modifier) -> dict:
+    """A modifier's change form as the browser would post it, unchanged."""
+    fields = ["code", "code_set", "name", "kind", "description", "when_to_use"]
+    fields += ["payment_effect", "source", "confidence", "note"]
+    return {"version": modifier.version} | {field: getattr(modifier, field) for field in fields}
+
+
 def test_anonymous_user_is_sent_to_the_login_page(client, cpt_00620):
     response = client.get(reverse(CHANGE_00620, args=[cpt_00620.pk]))
     assert response.status_code == 302

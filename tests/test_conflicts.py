@@ -17,7 +17,7 @@ from codes.admin import CptCodeAdmin
 from codes.locking import EditConflict
 from codes.models import ArticleSection, CptCode, CptModifier, Modifier
 
-from .test_admin import CHANGE_00620, change_form_data
+from .test_admin import CHANGE_00620, change_form_data, modifier_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -233,19 +233,7 @@ def test_a_reference_record_form_refuses_an_older_version(two_editors, content):
     first, second = two_editors
     modifier = Modifier.objects.get(code="QS")
     url = reverse("admin:codes_modifier_change", args=[modifier.pk])
-    opened = {
-        "version": modifier.version,
-        "code": "QS",
-        "code_set": modifier.code_set,
-        "name": modifier.name,
-        "kind": modifier.kind,
-        "description": modifier.description,
-        "when_to_use": modifier.when_to_use,
-        "payment_effect": modifier.payment_effect,
-        "source": modifier.source,
-        "confidence": modifier.confidence,
-        "note": modifier.note,
-    }
+    opened = modifier_form_data(modifier)
     assert first.post(url, opened | {"note": "The first editor's note."}).status_code == 302
     response = second.post(url, opened | {"name": "The second editor's name"})
     assert response.status_code == 200

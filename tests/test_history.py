@@ -12,7 +12,7 @@ from django.urls import reverse
 from codes import history
 from codes.models import ArticleSection, CptCode, CptModifier, Modifier, Payer, PolicyUpdate
 
-from .test_admin import CHANGE_00620, change_form_data, inline_management
+from .test_admin import CHANGE_00620, change_form_data, inline_management, modifier_form_data
 from .test_conflicts import row
 
 pytestmark = pytest.mark.django_db
@@ -243,19 +243,8 @@ def test_a_reference_record_reverts_through_its_history_form(client, editor, con
     client.force_login(editor)
     modifier = Modifier.objects.get(code="QS")
     url = reverse("admin:codes_modifier_change", args=[modifier.pk])
-    form = {
-        "code": "QS",
-        "code_set": modifier.code_set,
-        "name": modifier.name,
-        "kind": modifier.kind,
-        "description": modifier.description,
-        "when_to_use": modifier.when_to_use,
-        "payment_effect": modifier.payment_effect,
-        "source": modifier.source,
-        "confidence": modifier.confidence,
-        "note": modifier.note,
-    }
-    edited = form | {"version": 1, "name": "Renamed by the editor", "kind": "pricing"}
+    form = modifier_form_data(modifier)
+    edited = form | {"name": "Renamed by the editor", "kind": "pricing"}
     assert client.post(url, edited).status_code == 302
     first = modifier.history.earliest()
 
