@@ -287,3 +287,21 @@ def test_create_editor_makes_a_reviewer_on_request(db):
     assert list(user.groups.values_list("name", flat=True)) == ["Reviewers"]
     assert user.has_perm(CptCode.PUBLISH_PERMISSION)
     assert "Created reviewer ravi" in out.getvalue()
+
+
+@pytest.mark.parametrize("status", list(Status))
+@pytest.mark.parametrize("who", ["anonymous", "editor", "reviewer"])
+def test_who_sees_an_article_of_each_status(client, request, hidden, status, who):
+    """The public page shows published articles to everyone and nothing else to anyone; the
+    preview shows every status to editors and reviewers, and sends others to sign in."""
+    set_status(hidden, status)
+    if who != "anonymous":
+        client.force_login(request.getfixturevalue(who))
+    public = client.get("/codes/00640/")
+    assert public.status_code == (200 if status == Status.PUBLISHED else 404)
+    preview = client.get(reverse("codes:cpt-preview", args=["00640"]))
+    if who == "anonymous":
+        assert preview.status_code == 302 and "/accounts/login/" in preview["Location"]
+    else:
+        assert preview.status_code == 200 and SECRET in preview.content.decode()
+        assert f"Preview of a {Status(status).label.lower()} article" in preview.content.decode()
