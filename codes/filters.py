@@ -9,8 +9,18 @@ from .models import CptCode, Icd10Code, Modifier, Payer, PolicyUpdate, ProviderT
 BILLABLE = [("", "Billable or not"), ("true", "Billable"), ("false", "Header, not billable")]
 
 
+class PublishedSectionFilter(django_filters.ChoiceFilter):
+    """The sections of published articles only: a draft's section is not public."""
+
+    @property
+    def field(self):
+        rows = CptCode.objects.published().order_by(self.field_name).distinct()
+        self.extra["choices"] = [(v, v) for v in rows.values_list(self.field_name, flat=True)]
+        return super().field
+
+
 class CptCodeFilter(django_filters.FilterSet):
-    section = django_filters.AllValuesFilter(empty_label="Any section")
+    section = PublishedSectionFilter(empty_label="Any section")
     service_type = django_filters.ChoiceFilter(
         choices=CptCode.ServiceType.choices, empty_label="Any service type"
     )

@@ -305,3 +305,12 @@ def test_who_sees_an_article_of_each_status(client, request, hidden, status, who
     else:
         assert preview.status_code == 200 and SECRET in preview.content.decode()
         assert f"Preview of a {Status(status).label.lower()} article" in preview.content.decode()
+
+
+def test_the_section_filter_lists_sections_of_published_articles_only(client, hidden):
+    CptCode.objects.filter(pk=hidden.pk).update(section="Embargoed section")
+    for status in UNPUBLISHED:
+        set_status(hidden, status)
+        assert "Embargoed section" not in client.get("/codes/").content.decode()
+    set_status(hidden, Status.PUBLISHED)
+    assert "Embargoed section" in client.get("/codes/").content.decode()
