@@ -165,3 +165,22 @@ def render_note(text: str) -> Markup:
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return Markup(html)
+
+
+# Markdown's marks in a text read as plain text (search snippets): links and images keep their
+# words, emphasis, code, heading, quote and table marks go.
+PLAIN = [
+    (re.compile(r"!?\[([^\]]*)\]\([^)]*\)?"), r"\1"),  # [words](address), cut or not
+    (re.compile(r"(\*\*|__|`)"), ""),
+    (re.compile(r"(?<![\w*])[*_](?=[^\s*_])|(?<=[^\s*_])[*_](?![\w*])"), ""),
+    (re.compile(r"^\s{0,3}(#{1,6}|>|[-*+]|\d+[.)])\s+", re.M), ""),
+    (re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", re.M), ""),  # |---|---|
+    (re.compile(r"\s*\|\s*"), " "),
+]
+
+
+def plain(text: str) -> str:
+    """`text` without its Markdown marks, for showing a piece of it as text."""
+    for pattern, replacement in PLAIN:
+        text = pattern.sub(replacement, text)
+    return text

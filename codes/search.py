@@ -24,6 +24,7 @@ from django.db.models.functions import RowNumber
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from .markup import plain
 from .models import (
     LISTED,
     CptCode,
@@ -226,7 +227,7 @@ class SqliteEngine:
             )
             params = rowids
         return {
-            (kind, ref): Hit(kind, code, marked(title), marked(snippet), detail)
+            (kind, ref): Hit(kind, code, marked(title), marked(plain(snippet)), detail)
             for kind, ref, code, title, snippet, detail in self._rows(sql, params)
         }
 
@@ -334,7 +335,7 @@ class PostgresEngine:
             rows = rows.annotate(marked_title=F("title"), snippet=Value(""))
         fields = ("kind", "ref", "code", "marked_title", "snippet", "detail")
         return {
-            (kind, ref): Hit(kind, code, marked(title), marked(snippet), detail)
+            (kind, ref): Hit(kind, code, marked(title), marked(plain(snippet)), detail)
             for kind, ref, code, title, snippet, detail in rows.values_list(*fields)
         }
 

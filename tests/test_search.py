@@ -353,6 +353,19 @@ def test_html_in_indexed_text_is_shown_escaped(client, content):
     )
 
 
+def test_snippets_show_markdown_as_plain_text(client, content):
+    cpt = make_cpt(code="00640", title="Test code")
+    ArticleSection.objects.create(
+        cpt=cpt,
+        heading="Coverage",
+        slug="coverage",
+        body="## Notes\n\nA **quokkaform lesion** is rare; see [the *CMS* manual](https://cms.gov/m).",
+    )
+    html = page(client, "quokkaform")
+    assert "A <mark>quokkaform</mark> lesion is rare; see the CMS manual." in html
+    assert "**" not in html and "https://cms.gov/m" not in html
+
+
 @settings(
     max_examples=150,
     deadline=None,
