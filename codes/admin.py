@@ -229,11 +229,7 @@ class ReadableHistoryAdmin(SimpleHistoryAdmin):
         for record in historical_records:  # newest first
             if newer is not None:
                 newer.history_delta_changes = [
-                    {
-                        "field": change.field,
-                        "old": change.old_html or history._shorten(change.old, change.new)[0],
-                        "new": change.new_html or history._shorten(change.old, change.new)[1],
-                    }
+                    dict(zip(("field", "old", "new"), (change.field, *change.shown()), strict=True))
                     for change in history.changes_between(record, newer, names)
                 ]
             newer = record

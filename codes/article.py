@@ -27,15 +27,16 @@ from .models import (
 )
 from .paths import code_url
 
+PUBLISHED = f"c.status = '{CptCode.Status.PUBLISHED}'"  # what readers may see
 CODE = """
     SELECT c.id, c.code, c.title, c.service_type, c.section, c.status, c.last_reviewed,
            c.updated_at, p.id, p.code, p.name
     FROM codes_cptcode c LEFT JOIN codes_placeofservice p ON p.id = c.place_of_service_id
     WHERE c.code = %s"""
-PUBLISHED = " AND c.status = 'published'"
+
 # Every list under the code, in one statement: (list, position, id, then five text columns whose
 # meaning depends on the list). Text casts keep the branches' column types equal for PostgreSQL.
-LISTS = """
+LISTS = f"""
     SELECT 'section', s.position, s.id, s.slug, s.heading, s.body, s.kind, CAST(s.level AS TEXT)
     FROM codes_articlesection s WHERE s.cpt_id = %s
     UNION ALL
@@ -56,7 +57,7 @@ LISTS = """
     UNION ALL
     SELECT 'related', r.position, r.id, r.code, r.description, r.source,
            CASE WHEN EXISTS (SELECT 1 FROM codes_cptcode c WHERE c.code = r.code
-                             AND c.status = 'published')
+                             AND {PUBLISHED})
                 THEN 'on site' ELSE '' END, NULL
     FROM codes_relatedcode r WHERE r.cpt_id = %s
     UNION ALL
@@ -163,7 +164,7 @@ def load(code: str, *, published_only: bool = True) -> Article:
     """The article of `code`, in two queries. Raises CptCode.DoesNotExist for an unknown code,
     or for one whose article is not published unless `published_only` is false (previews)."""
     with connection.cursor() as cursor:
-        cursor.execute(CODE + (PUBLISHED if published_only else ""), [code])
+        cursor.execute(CODE + (f" AND {PUBLISHED}" if published_only else ""), [code])
         row = cursor.fetchone()
         if row is None:
             raise CptCode.DoesNotExist(f"No published article for CPT code {code}")

@@ -122,6 +122,13 @@ class Change:
         old, new = _shorten(self.old, self.new)
         return f"{self.field}: “{old}” → “{new}”"
 
+    def shown(self) -> tuple[str, str]:
+        """Old and new as a page shows them: the changed words marked, or both shortened."""
+        if self.old_html and self.new_html:
+            return self.old_html, self.new_html
+        old, new = _shorten(self.old, self.new)
+        return self.old_html or old, self.new_html or new
+
 
 def _shorten(old: str, new: str) -> tuple[str, str]:
     """Both values cut to the part that differs, with a few words of context."""
