@@ -1,0 +1,319 @@
+"""The one search of the site: codes, diagnoses, modifiers, taxonomies, payers and article text.
+
+A query that names a code goes to its page (`jump`); one that begins codes lists them in code
+order; anything else is searched as words (`search`), by the database's full-text engine over the
+search index (codes/search/engine.py, codes/search/index.py). The admin's search boxes match the
+same way (`admin_filter`).
+"""
+
+import re
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+from django.core.paginator import Paginator
+from django.db.models import Q
+
+from .. import kinds
+from ..models import (
+    LISTED,
+    CptCode,
+    Icd10Code,
+    Modifier,
+    PlaceOfService,
+    ProviderTaxonomy,
+    published,
+)
+from ..paths import code_url
+from .engine import PAGE_SIZE, PER_GROUP, Hit, Term, clean, engine, terms_of
+
+
+def labels() -> dict[str, str]:
+    """kind -> its label, in the order the results page shows their groups."""
+    return {kind.name: kind.label for kind in kinds.searchable()}
+
+
+# -- Codes ---------------------------------------------------------------------------------------
+
+CODE_SHAPED = re.compile(r"[A-Z0-9][A-Z0-9.]{0,9}")
+
+
+@dataclass(frozen=True)
+class CodeSet:
+    kind: str
+    model: type
+    shape: re.Pattern  # what a beginning of one of its codes looks like
+    listed: Q = field(default_factory=Q)
+
+    def form(self, token: str) -> str | None:
+        """`token` as this code set writes its codes, if it could begin one."""
+        if self.kind == "icd10":
+            token = Icd10Code.canonical(token)
+        return token if self.shape.fullmatch(token) else None
+
+    def starting_with(self, prefix: str):
+        # A range on the code uses its unique index on both databases; startswith keeps it exact
+        # whatever the collation.
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = self.model.objects.filter(self.listed, code__gte=prefix, code__lt=after)
+        return rows.filter(code__startswith=prefix).order_by("code")
+
+
+CODE_SETS = [
+    CodeSet(
+        "cpt",
+        CptCode,
+        re.compile(r"[0-9]{1,4}|[0-9]{4}[0-9FTU]"),
+        listed=published(),  # as in the index: readers see published articles only
+    ),
+    CodeSet(
+        "icd10",
+        Icd10Code,
+        re.compile(r"[A-Z][0-9][0-9A-Z]?(\.[0-9A-Z]{0,4})?"),
+        listed=LISTED,  # chapter numbers and block ranges are not typed as codes
+    ),
+    CodeSet("modifier", Modifier, re.compile(r"[0-9A-Z]{1,2}")),
+    CodeSet("taxonomy", ProviderTaxonomy, re.compile(r"[0-9]{3}[0-9A-Z]{0,6}X?")),
+    CodeSet("pos", PlaceOfService, re.compile(r"[0-9]{1,2}")),
+]
+
+
+def code_token(text: str) -> str | None:
+    """The query as a code, or None: one word of letters, digits and dots with a digit in it
+    (or two characters, as modifiers such as QS have)."""
+    token = clean(text).upper()
+    if CODE_SHAPED.fullmatch(token) and (any(ch.isdigit() for ch in token) or len(token) == 2):
+        return token
+    return None
+
+
+def code_prefixes(text: str) -> dict[str, str]:
+    """kind -> the query as a beginning of that code set's codes."""
+    token = code_token(text)
+    if token is None:
+        return {}
+    forms = {cs.kind: cs.form(token) for cs in CODE_SETS}
+    return {kind: form for kind, form in forms.items() if form}
+
+
+def jump(text: str) -> str | None:
+    """The page a query names: exactly one code in all the code sets equals it, and no other
+    code of its set begins with it (M48.0 begins M48.00 to M48.08, so it lists them)."""
+    found, prefixes = [], code_prefixes(text)
+    for cs in CODE_SETS:
+        prefix = prefixes.get(cs.kind)
+        if prefix:
+            codes = list(cs.starting_with(prefix).values_list("code", flat=True)[:2])
+            if prefix in codes:
+                found.append((cs.kind, prefix, len(codes)))
+    if len(found) == 1 and found[0][2] == 1:
+        kind, code, _ = found[0]
+        return code_url(kinds.get(kind).detail_url, code)
+    return None
+
+
+# -- Results -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    kind: str
+    count: int
+    hits: list[Hit]
+
+    @property
+    def label(self) -> str:
+        return kinds.get(self.kind).label
+
+
+class LazyHits:
+    """The results of one kind, for Django's Paginator: counted once, read a page at a time."""
+
+    def __init__(self, source, kind: str, total: int):
+        self.source, self.kind, self.total = source, kind, total
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, window: slice) -> list[Hit]:
+        start = window.start or 0
+        limit = min(window.stop, self.total) - start
+        return self.source.page(self.kind, start, limit) if limit > 0 else []
+
+
+class Source:
+    """Where results come from; `terms` are the words to mark in them (none for codes)."""
+
+    terms: list[Term] = []
+
+    def _hits(self, keys) -> list[Hit]:
+        found = self.engine.hits(keys, self.terms)
+        return [found[key] for key in keys if key in found]  # in the order of `keys`
+
+
+class TextSource(Source):
+    """Records whose indexed text contains every word."""
+
+    def __init__(self, terms: list[Term]):
+        self.engine, self.terms = engine(), terms
+
+    def counts(self) -> dict[str, int]:
+        return self.engine.counts(self.terms)
+
+    def best(self, per_kind: int) -> tuple[list[Hit], dict[str, int]]:
+        """The best hits of each kind, and the number of matches of each kind."""
+        rows = self.engine.best(self.terms, per_kind)
+        counts = {kind: total for kind, _, total in rows}
+        return self._hits([(kind, ref) for kind, ref, _ in rows]), counts
+
+    def page(self, kind: str, offset: int, limit: int) -> list[Hit]:
+        return self._hits(self.engine.ranked(self.terms, kind, offset, limit))
+
+
+class CodeSource(Source):
+    """Codes that begin with the query, in code order."""
+
+    def __init__(self, prefixes: dict[str, str]):
+        self.engine = engine()
+        self.rows = {
+            cs.kind: cs.starting_with(prefixes[cs.kind]) for cs in CODE_SETS if cs.kind in prefixes
+        }
+
+    @cached_property
+    def _counts(self) -> dict[str, int]:
+        counts = {kind: rows.count() for kind, rows in self.rows.items()}
+        return {kind: n for kind, n in counts.items() if n}
+
+    def counts(self) -> dict[str, int]:
+        return self._counts
+
+    def best(self, per_kind: int) -> tuple[list[Hit], dict[str, int]]:
+        keys = [
+            (kind, pk)
+            for kind in self._counts
+            for pk in self.rows[kind].values_list("pk", flat=True)[:per_kind]
+        ]
+        return self._hits(keys), self._counts
+
+    def page(self, kind: str, offset: int, limit: int) -> list[Hit]:
+        pks = self.rows[kind].values_list("pk", flat=True)[offset : offset + limit]
+        return self._hits([(kind, pk) for pk in pks])
+
+
+@dataclass
+class Results:
+    query: str  # as read (clean)
+    kind: str | None  # the one kind shown, or None for all
+    counts: dict[str, int] = field(default_factory=dict)
+    groups: list[Group] = field(default_factory=list)  # all kinds: the best of each
+    page: object = None  # one kind: a Paginator page of hits
+    by_code: bool = False  # results are the codes that begin with the query
+    corrections: dict[str, str] = field(default_factory=dict)  # typed word -> word searched
+    ignored: bool = False  # the query had no word to search for
+
+    @property
+    def kind_label(self) -> str:
+        return kinds.get(self.kind).label if self.kind else ""
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def kinds(self) -> list[tuple[str, str, int]]:
+        """(kind, label, count) of the kinds with results, in the order of the page."""
+        return [
+            (kind, label, self.counts[kind])
+            for kind, label in labels().items()
+            if self.counts.get(kind)
+        ]
+
+
+def corrected(terms: list[Term]) -> tuple[list[Term], dict[str, str]]:
+    """Terms that match nothing are read as the beginning of a word, then replaced by the most
+    similar indexed word that matches something. Returns the terms and what was replaced."""
+    eng = engine()
+    out, replaced = [], {}
+    # corrected() runs when the words together match nothing: one word alone is unknown.
+    matched = eng.known([[t] for t in terms]) if len(terms) > 1 else [False]
+    for term, known in zip(terms, matched, strict=True):
+        if known:
+            out.append(term)
+            continue
+        as_prefix = replace(term, prefix=True)
+        if len(term.text) >= 3 and eng.has([as_prefix]):
+            out.append(as_prefix)
+            continue
+        for word in eng.similar(term.text) if len(term.text) >= 3 else []:
+            candidate = Term(word, prefix=True, lexeme=True)
+            if eng.has([candidate]):
+                out.append(candidate)
+                replaced[term.text] = shown_word(eng, candidate) or word
+                break
+        else:
+            out.append(term)  # nothing like it: the search finds nothing, and says so
+    return out, replaced
+
+
+def shown_word(eng, term: Term) -> str:
+    """The word as the index's text writes it (`stenosis` for the stem `stenosi`)."""
+    keys = [(kind, ref) for kind, ref, _ in eng.best([term], 1)][:1]
+    for hit in eng.hits(keys, [term]).values():
+        words = re.findall(r"<mark>(.*?)</mark>", f"{hit.title} {hit.snippet}")
+        if words:
+            return words[0].lower()
+    return ""
+
+
+def search(text: str, kind: str | None = None, page: str | int | None = 1) -> Results:
+    """Everything the results page shows for a query: the codes it begins, or the records that
+    contain its words; of all kinds (the best few of each) or of one kind (a page)."""
+    results = Results(query=clean(text), kind=kind if kind in labels() else None)
+    prefixes = code_prefixes(text)
+    source = CodeSource(prefixes) if prefixes else None
+    if source is not None and source.counts():
+        results.by_code = True
+        return _fill(results, source, page)
+    terms = terms_of(text)
+    if not terms:
+        results.ignored = True
+        return results
+    _fill(results, TextSource(terms), page)
+    if not results.counts:  # only then look for the words that match nothing
+        fixed, results.corrections = corrected(terms)
+        if fixed != terms:
+            _fill(results, TextSource(fixed), page)
+    return results
+
+
+def _fill(results: Results, source, page) -> Results:
+    """The counts, and the page of one kind or the best hits of each kind."""
+    if results.kind:
+        results.counts = source.counts()
+        total = results.counts.get(results.kind, 0)
+        paginator = Paginator(LazyHits(source, results.kind, total), PAGE_SIZE)
+        results.page = paginator.get_page(page)
+    else:
+        hits, results.counts = source.best(PER_GROUP)
+        results.groups = [
+            Group(kind, results.counts[kind], [h for h in hits if h.kind == kind])
+            for kind in labels()
+            if results.counts.get(kind)
+        ]
+    return results
+
+
+def admin_filter(kind: str, text: str) -> Q:
+    """The same matching for an admin list of `kind`: codes that begin with the query, or
+    records that contain its words."""
+    condition = Q(pk__in=[])
+    prefix = code_prefixes(text).get(kind)
+    if prefix:
+        condition |= Q(code__startswith=prefix)
+    terms = terms_of(text)
+    if terms:
+        terms, _ = corrected(terms)
+        condition |= Q(pk__in=engine().matching_ids(kind, terms))
+    return condition
