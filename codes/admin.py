@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import history, search
+from . import history, kinds
 from .locking import EditConflict
 from .models import (
     ArticleSection,
@@ -31,14 +31,10 @@ from .models import (
     CptModifier,
     CptPayer,
     CptTaxonomy,
-    Icd10Code,
-    Modifier,
-    Payer,
-    PlaceOfService,
     PolicyUpdate,
-    ProviderTaxonomy,
     RelatedCode,
 )
+from .search import query as search
 
 
 class VersionField(forms.IntegerField):
@@ -351,7 +347,6 @@ class CptCodeForm(VersionedForm):
         return cleaned
 
 
-@admin.register(CptCode)
 class CptCodeAdmin(ReadableHistoryAdmin):
     """The article with all its parts inline. Its history page shows each version of the whole
     article (codes/history.py) and reverts the article with its parts in one action."""
@@ -529,7 +524,6 @@ class SourcedRecordAdmin(SiteSearchAdmin):
     search_fields = ("code",)
 
 
-@admin.register(Modifier)
 class ModifierAdmin(SourcedRecordAdmin):
     search_kind = "modifier"
     list_display = ("code", "name", "code_set", "kind", "confidence")
@@ -537,7 +531,6 @@ class ModifierAdmin(SourcedRecordAdmin):
     search_fields = ("code", "name", "description", "when_to_use")
 
 
-@admin.register(ProviderTaxonomy)
 class ProviderTaxonomyAdmin(SourcedRecordAdmin):
     search_kind = "taxonomy"
     list_display = ("code", "classification", "specialization", "grouping", "confidence")
@@ -545,7 +538,6 @@ class ProviderTaxonomyAdmin(SourcedRecordAdmin):
     search_fields = ("code", "classification", "specialization", "display_name")
 
 
-@admin.register(Icd10Code)
 class Icd10CodeAdmin(SourcedRecordAdmin):
     search_kind = "icd10"
     list_display = ("code", "description", "kind", "billable", "confidence")
@@ -556,14 +548,12 @@ class Icd10CodeAdmin(SourcedRecordAdmin):
     readonly_fields = ("kind", "parent", "chapter", "lineage", "position")
 
 
-@admin.register(PlaceOfService)
 class PlaceOfServiceAdmin(SourcedRecordAdmin):
     search_kind = "pos"
     list_display = ("code", "name", "confidence")
     search_fields = ("code", "name")
 
 
-@admin.register(Payer)
 class PayerAdmin(SiteSearchAdmin):
     search_kind = "payer"
     list_display = ("name", "slug")
@@ -589,14 +579,12 @@ class ArticlePartAdmin(ReadableHistoryAdmin):
         return False
 
 
-@admin.register(ArticleSection)
 class ArticleSectionAdmin(ArticlePartAdmin):
     list_display = ("cpt", "position", "heading", "level", "kind")
     list_filter = ("level", "kind")
     search_fields = ("cpt__code", "heading", "body")
 
 
-@admin.register(CptModifier)
 class CptModifierAdmin(ArticlePartAdmin):
     list_display = ("cpt", "modifier", "usage")
     list_filter = ("modifier",)
@@ -604,21 +592,18 @@ class CptModifierAdmin(ArticlePartAdmin):
     search_fields = ("cpt__code", "modifier__code")
 
 
-@admin.register(CptTaxonomy)
 class CptTaxonomyAdmin(ArticlePartAdmin):
     list_display = ("cpt", "taxonomy", "note")
     autocomplete_fields = ["cpt", "taxonomy"]
     search_fields = ("cpt__code", "taxonomy__code")
 
 
-@admin.register(CptDiagnosis)
 class CptDiagnosisAdmin(ArticlePartAdmin):
     list_display = ("cpt", "icd10", "rationale")
     autocomplete_fields = ["cpt", "icd10"]
     search_fields = ("cpt__code", "icd10__code")
 
 
-@admin.register(CptPayer)
 class CptPayerAdmin(ArticlePartAdmin):
     list_display = ("cpt", "payer", "last_reviewed")
     list_filter = ("payer",)
@@ -626,13 +611,11 @@ class CptPayerAdmin(ArticlePartAdmin):
     search_fields = ("cpt__code", "payer__name")
 
 
-@admin.register(RelatedCode)
 class RelatedCodeAdmin(ArticlePartAdmin):
     list_display = ("cpt", "code", "description")
     search_fields = ("cpt__code", "code")
 
 
-@admin.register(PolicyUpdate)
 class PolicyUpdateAdmin(ArticlePartAdmin):
     list_display = ("date", "cpt", "payer", "summary")
     list_filter = ("payer",)
@@ -640,7 +623,11 @@ class PolicyUpdateAdmin(ArticlePartAdmin):
     search_fields = ("cpt__code", "payer__name", "summary")
 
 
-@admin.register(ChangeLogEntry)
 class ChangeLogEntryAdmin(ArticlePartAdmin):
     list_display = ("date", "cpt", "summary")
     search_fields = ("cpt__code", "summary")
+
+
+# Every kind of content, with the admin codes/kinds.py names for it.
+for kind in kinds.KINDS:
+    admin.site.register(kind.model, kind.admin_class())

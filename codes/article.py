@@ -1,12 +1,13 @@
 """Everything the article page of a CPT code shows, in two queries written by hand.
 
-The article is the page readers open most, and it must stay fast without a page cache. Through the
-ORM it took seven queries, and on this project's 2-core machine the ORM spends about 0.5 ms
-turning each into SQL, ten times what SQLite needs to run it; the page reached 0.2 of a static
-page's throughput (bench/README.md). Here one statement reads the code and one reads every list
-under it (sections, modifiers, provider taxonomies, diagnoses, payers, related codes). Both are
-plain SQL that SQLite and PostgreSQL run alike; tests/test_article.py checks them against the ORM
-on both. Editing stays with the models and the admin: this module only reads.
+The article is the page readers open most, and it must stay fast without a page cache: through
+the ORM it takes one query per list, and the ORM spends longer turning each into SQL than SQLite
+needs to run it (bench/README.md). Here one statement reads the code and its place of service,
+and one reads every list under it (sections, modifiers, provider taxonomies, diagnoses, payers,
+related codes, policy updates and the change log). Both are plain SQL that SQLite and PostgreSQL
+run alike; tests/test_article.py checks them against the ORM on both. What readers may see is the
+models' rule (codes/models/base.py published_sql), not a condition of this module's own. Editing
+stays with the models and the admin: this module only reads.
 """
 
 from collections import defaultdict
@@ -22,12 +23,13 @@ from .models import (
     CptCode,
     PlaceOfService,
     SourceLink,
+    published_sql,
     source_links,
     taxonomy_name,
 )
 from .paths import code_url
 
-PUBLISHED = f"c.status = '{CptCode.Status.PUBLISHED}'"  # what readers may see
+PUBLISHED = published_sql("c")  # what readers may see
 CODE = """
     SELECT c.id, c.code, c.title, c.service_type, c.section, c.status, c.last_reviewed,
            c.updated_at, p.id, p.code, p.name

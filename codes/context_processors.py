@@ -1,14 +1,10 @@
+from . import kinds
 from .paths import code_url
 
-NAV = [
-    ("CPT codes", "codes:cpt-list"),
-    ("Modifiers", "codes:modifier-list"),
-    ("Taxonomies", "codes:taxonomy-list"),
-    ("ICD-10-CM", "codes:icd10-chapters"),
-    ("Payers", "codes:payer-list"),
-    ("Places of service", "codes:pos-list"),
-    ("Policy updates", "codes:policy-updates"),
-]
+
+def _nav() -> list[tuple[str, str]]:
+    # Links to the kinds' pages, in the order of their menu positions (codes/kinds.py).
+    return [(item.label, code_url(item.url_name)) for item in kinds.menu()]
 
 
 def site_nav(request):
@@ -17,5 +13,5 @@ def site_nav(request):
         "home_url": code_url("codes:home"),
         "admin_url": code_url("admin:index"),
         "search_url": code_url("codes:search"),
-        "nav": [(label, code_url(name)) for label, name in NAV],
+        "nav": _nav(),
     }

@@ -13,46 +13,46 @@ compares with the database's copy (codes/management/commands/loaddata.py).
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from django.core import serializers
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
-from .models import (
-    ArticleSection,
-    ChangeLogEntry,
-    CptCode,
-    CptDiagnosis,
-    CptModifier,
-    CptPayer,
-    CptTaxonomy,
-    Icd10Code,
-    Modifier,
-    Payer,
-    PlaceOfService,
-    PolicyUpdate,
-    ProviderTaxonomy,
-    RelatedCode,
-)
-
-# Public code sets: exported when the content needs them or an editor changed them.
-REFERENCE_MODELS = [PlaceOfService, Modifier, ProviderTaxonomy, Icd10Code, Payer]
-# What editors write: exported whole. Parents before the records that point at them.
-CONTENT_MODELS = [
-    CptCode,
-    ArticleSection,
-    CptModifier,
-    CptTaxonomy,
-    CptDiagnosis,
-    CptPayer,
-    RelatedCode,
-    PolicyUpdate,
-    ChangeLogEntry,
-]
-EXPORTED_MODELS = REFERENCE_MODELS + CONTENT_MODELS
+from . import kinds
 
 
 def foreign_keys(model) -> list[models.ForeignKey]:
     return [field for field in model._meta.concrete_fields if field.many_to_one]
+
+
+def dependency_order(models_: list) -> list:
+    """`models_` with every model after the models it points at, otherwise in the given order."""
+    ordered, pending = [], list(models_)
+    while pending:
+        ready = next(
+            model
+            for model in pending
+            if all(
+                field.related_model in ordered
+                or field.related_model not in pending
+                or field.related_model is model
+                for field in foreign_keys(model)
+            )
+        )
+        ordered.append(ready)
+        pending.remove(ready)
+    return ordered
+
+
+# Public code sets: exported when the content needs them or an editor changed them. What editors
+# write: exported whole. Parents before the records that point at them (codes/kinds.py).
+REFERENCE_MODELS = dependency_order(
+    [kind.model for kind in kinds.KINDS if kind.backup == kinds.Backup.NEEDED]
+)
+CONTENT_MODELS = dependency_order(
+    [kind.model for kind in kinds.KINDS if kind.backup == kinds.Backup.WHOLE]
+)
+EXPORTED_MODELS = REFERENCE_MODELS + CONTENT_MODELS
 
 
 def export_records(*, all_reference: bool = False, using: str = DEFAULT_DB_ALIAS) -> list:
@@ -72,7 +72,18 @@ def export_records(*, all_reference: bool = False, using: str = DEFAULT_DB_ALIAS
 
 def to_json(records: list) -> str:
     """Fixture JSON, as `dumpdata` writes it: natural keys, no ids, UTF-8 text (not \\u escapes),
-    a newline at the end."""
+    a newline at the end. Times are written to the millisecond, as JSON fixtures hold them: a time
+    whose milliseconds are 000 and microseconds are not would otherwise be written with ".000"
+    once and without it after a restore."""
+    for record in records:
+        for field in record._meta.concrete_fields:
+            value = getattr(record, field.attname)
+            if isinstance(value, datetime):
+                setattr(
+                    record,
+                    field.attname,
+                    value.replace(microsecond=value.microsecond // 1000 * 1000),
+                )
     return serializers.serialize(
         "json",
         records,

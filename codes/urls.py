@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import converters, views
+from . import converters, kinds, views
 
 register_converter(converters.CptCodeConverter, "cpt")
 register_converter(converters.ModifierConverter, "modifier")
@@ -13,19 +13,17 @@ app_name = "codes"
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search_results, name="search"),
-    path("codes/", views.cpt_list, name="cpt-list"),
+    # The index of every kind of content that has one (codes/kinds.py).
+    *(
+        path(kind.listing.path, views.index, {"kind": kind.name}, name=kind.listing.url_name)
+        for kind in kinds.listed()
+    ),
     path("codes/<cpt:code>/", views.cpt_detail, name="cpt-detail"),
     path("codes/<cpt:code>/preview/", views.cpt_preview, name="cpt-preview"),
-    path("policy-updates/", views.policy_updates, name="policy-updates"),
-    path("modifiers/", views.modifier_list, name="modifier-list"),
     path("modifiers/<modifier:code>/", views.modifier_detail, name="modifier-detail"),
-    path("taxonomies/", views.taxonomy_list, name="taxonomy-list"),
     path("taxonomies/<taxonomy:code>/", views.taxonomy_detail, name="taxonomy-detail"),
     path("icd10/", views.icd10_chapters, name="icd10-chapters"),
-    path("icd10/codes/", views.icd10_list, name="icd10-list"),
     path("icd10/<icd10:code>/", views.icd10_detail, name="icd10-detail"),
-    path("payers/", views.payer_list, name="payer-list"),
     path("payers/<slug:slug>/", views.payer_detail, name="payer-detail"),
-    path("places-of-service/", views.pos_list, name="pos-list"),
     path("places-of-service/<pos:code>/", views.pos_detail, name="pos-detail"),
 ]

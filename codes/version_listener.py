@@ -8,7 +8,9 @@ and re-reads the version (one query) after each notification, so that the cached
 
 While the thread is not connected the version is UNKNOWN and pages read it themselves; it
 retries with growing pauses and, once back, LISTENs before it reads, so that no change falls
-between the two. A change reaches the listener a few milliseconds after its commit.
+between the two. A change reaches the listener a few milliseconds after its commit. The thread
+reads the version with the function it is given (codes/versioning.py read_version), so this
+module depends on nothing of the app.
 """
 
 import logging
@@ -31,9 +33,10 @@ _starting = threading.Lock()
 
 
 class VersionListener(threading.Thread):
-    def __init__(self):
+    def __init__(self, read):
         super().__init__(name="content-version-listener", daemon=True)
         self.pid = os.getpid()
+        self.read = read  # read(cursor, "postgresql") -> the version
         # One tuple, replaced whole: readers in other threads need no lock.
         self.version = UNKNOWN
         self.backend_pid = None  # the PostgreSQL session, for tests and pg_stat_activity
@@ -64,8 +67,11 @@ class VersionListener(threading.Thread):
                 try:
                     if database is not None:
                         database.close()
-                except Exception:  # the connection is broken already
-                    pass
+                except Exception:  # the connection is broken already: nothing to give back
+                    logger.warning(
+                        "Content version listener: closing a broken connection failed",
+                        exc_info=True,
+                    )
             if lost:
                 self._stopping.wait(pause)
                 pause = min(pause * 2, RETRY_SECONDS[1])
@@ -87,31 +93,30 @@ class VersionListener(threading.Thread):
                 read_at = time.monotonic()
 
     def _read(self, conn) -> None:
-        from .caching import read_version  # codes.caching imports this module
-
         with conn.cursor() as cursor:
-            self.version = read_version(cursor, "postgresql")
+            self.version = self.read(cursor, "postgresql")
 
     def stop(self) -> None:
         self._stopping.set()
         self.join(timeout=WAKE_SECONDS * 10)
 
 
-def version():
+def version(read):
     """The version this process's listener holds, (number, Unix time) or None, or UNKNOWN while
-    it is not connected (or has just been started). Starts the listener on first use."""
+    it is not connected (or has just been started). Starts the listener on first use, reading
+    the version with `read(cursor, "postgresql")`."""
     listener = _listener
     if listener is None or listener.pid != os.getpid():
-        listener = _start()
+        listener = _start(read)
     return listener.version
 
 
-def _start() -> VersionListener:
+def _start(read) -> VersionListener:
     global _listener
     with _starting:
         # A forked process inherits the parent's object but not its thread: it starts its own.
         if _listener is None or _listener.pid != os.getpid():
-            _listener = VersionListener()
+            _listener = VersionListener(read)
             _listener.start()
         return _listener
 

@@ -1,7 +1,6 @@
 """Function views: look the record up, build its tables, render."""
 
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,22 +8,19 @@ from django.views.decorators.cache import never_cache
 from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
-from . import article, filters, search, tables
+from . import article, kinds, tables
 from .caching import cached_page
 from .models import (
-    LISTED,
     CptCode,
     Icd10Code,
     Modifier,
     Payer,
     PlaceOfService,
-    PolicyUpdate,
     ProviderTaxonomy,
+    published,
 )
+from .search import query as search
 
-# Readers see published articles only: in lists, in the counts of linked codes, and on the
-# pages of the records an article links to.
-PUBLISHED_LINKS = Q(cpt_links__cpt__status=CptCode.Status.PUBLISHED)
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500  # ?per_page= may ask for more rows per page, up to this
 EXPORT_FORMATS = [("csv", "CSV"), ("xlsx", "Excel (XLSX)")]
@@ -59,15 +55,23 @@ def _export_links(request):
     return links
 
 
-def _index(request, *, title, intro, table, filterset=None, export_name):
-    """An index page: a sortable, paginated table, its filters, and its export of the filter."""
-    _paginated(request, table)
+@cached_page
+def index(request, kind):
+    """The index of a kind of content (codes/kinds.py): its rows in a sortable, paginated table,
+    its filters, and the download of every row the filters keep, as CSV or XLSX."""
+    listing = kinds.get(kind).listing
+    rows = kinds.get(kind).model.objects.listed()
+    filterset = None
+    if listing.filterset:
+        filterset = listing.filterset_class()(request.GET, queryset=rows)
+        rows = filterset.qs
+    table = _paginated(request, listing.table_class()(rows, caption=listing.caption))
     export_format = request.GET.get("_export")
     if TableExport.is_valid_format(export_format):
-        return TableExport(export_format, table).response(f"{export_name}.{export_format}")
+        return TableExport(export_format, table).response(f"{listing.export_name}.{export_format}")
     context = {
-        "title": title,
-        "intro": intro,
+        "title": listing.title,
+        "intro": listing.intro,
         "table": table,
         "filter": filterset,
         "export_links": _export_links(request),
@@ -75,27 +79,10 @@ def _index(request, *, title, intro, table, filterset=None, export_name):
     return render(request, "codes/reference_list.html", context)
 
 
-def _cpt_codes():
-    return CptCode.objects.published().select_related("place_of_service")
-
-
 @cached_page
 def home(request):
-    table = tables.CptCodeTable(_cpt_codes(), caption="CPT codes on cptref")
+    table = tables.CptCodeTable(CptCode.objects.listed(), caption="CPT codes on cptref")
     return render(request, "codes/home.html", {"table": _paginated(request, table)})
-
-
-@cached_page
-def cpt_list(request):
-    filterset = filters.CptCodeFilter(request.GET, queryset=_cpt_codes())
-    return _index(
-        request,
-        title="CPT codes",
-        intro="Every CPT code with an article on cptref. Select a column heading to sort.",
-        table=tables.CptCodeTable(filterset.qs, caption="CPT codes on cptref"),
-        filterset=filterset,
-        export_name="cpt-codes",
-    )
 
 
 @cached_page
@@ -132,43 +119,13 @@ def cpt_preview(request, code):
     return response
 
 
-@cached_page
-def policy_updates(request):
-    rows = PolicyUpdate.objects.filter(cpt__status=CptCode.Status.PUBLISHED)
-    rows = rows.select_related("cpt", "payer").order_by("-date", "-pk")
-    filterset = filters.PolicyUpdateFilter(request.GET, queryset=rows)
-    return _index(
-        request,
-        title="Policy updates",
-        intro="Changes in payers’ policies for the codes on cptref, newest first, as editors "
-        "recorded them with their sources. Filter by payer or date, or download the list.",
-        table=tables.PolicyUpdateTable(filterset.qs, caption="Policy updates"),
-        filterset=filterset,
-        export_name="policy-updates",
-    )
-
-
 def _record_page(request, kind, record, table_class, caption, extra=None):
     """A record's page, `codes/<kind>_detail.html`, with the CPT codes linked to it."""
-    links = record.cpt_links.filter(cpt__status=CptCode.Status.PUBLISHED)
+    links = record.cpt_links.filter(published("cpt__"))
     links = links.select_related("cpt").order_by("cpt__code")
     table = table_class(links, caption=caption)
     context = {"record": record, "table": table, **(extra or {})}
     return render(request, f"codes/{kind}_detail.html", context)
-
-
-@cached_page
-def modifier_list(request):
-    rows = Modifier.objects.annotate(cpt_count=Count("cpt_links", filter=PUBLISHED_LINKS))
-    filterset = filters.ModifierFilter(request.GET, queryset=rows)
-    return _index(
-        request,
-        title="Modifiers",
-        intro="HCPCS Level II and CPT modifiers used in anesthesia billing.",
-        table=tables.ModifierTable(filterset.qs, caption="Modifiers"),
-        filterset=filterset,
-        export_name="modifiers",
-    )
 
 
 @cached_page
@@ -178,20 +135,6 @@ def modifier_detail(request, code):
     modifier = _get_or_404(Modifier.objects, f"There is no modifier {code} on cptref.", code=code)
     caption = f"CPT codes reported with modifier {modifier.code}"
     return _record_page(request, "modifier", modifier, tables.ModifierCptTable, caption)
-
-
-@cached_page
-def taxonomy_list(request):
-    rows = ProviderTaxonomy.objects.annotate(cpt_count=Count("cpt_links", filter=PUBLISHED_LINKS))
-    filterset = filters.TaxonomyFilter(request.GET, queryset=rows)
-    return _index(
-        request,
-        title="Provider taxonomies",
-        intro="NUCC Health Care Provider Taxonomy codes of the providers who bill these services.",
-        table=tables.TaxonomyTable(filterset.qs, caption="Provider taxonomies"),
-        filterset=filterset,
-        export_name="provider-taxonomies",
-    )
 
 
 @cached_page
@@ -213,22 +156,6 @@ def icd10_chapters(request):
 
 
 @cached_page
-def icd10_list(request):
-    # Chapters come in a second query: joined, they would be read for every row an offset skips.
-    rows = Icd10Code.objects.filter(LISTED).prefetch_related("chapter")
-    filterset = filters.Icd10Filter(request.GET, queryset=rows)
-    return _index(
-        request,
-        title="ICD-10-CM codes",
-        intro="Every ICD-10-CM category and code, with whether it is billable. Filter by chapter "
-        "or billability, sort by a column heading, or download the filtered list.",
-        table=tables.Icd10Table(filterset.qs, caption="ICD-10-CM codes"),
-        filterset=filterset,
-        export_name="icd-10-cm",
-    )
-
-
-@cached_page
 def icd10_detail(request, code):
     canonical = Icd10Code.canonical(code)
     if code != canonical:
@@ -244,40 +171,10 @@ def icd10_detail(request, code):
 
 
 @cached_page
-def payer_list(request):
-    return _index(
-        request,
-        title="Payers",
-        intro="Health plans whose coverage of these codes the articles describe.",
-        table=tables.PayerTable(
-            Payer.objects.annotate(cpt_count=Count("cpt_links", filter=PUBLISHED_LINKS)),
-            caption="Payers",
-        ),
-        export_name="payers",
-    )
-
-
-@cached_page
 def payer_detail(request, slug):
     payer = _get_or_404(Payer.objects, f"There is no payer “{slug}” on cptref.", slug=slug)
     caption = f"CPT codes with {payer.name} coverage notes"
     return _record_page(request, "payer", payer, tables.PayerCptTable, caption)
-
-
-@cached_page
-def pos_list(request):
-    return _index(
-        request,
-        title="Places of service",
-        intro="CMS place-of-service codes (CMS-1500 item 24B).",
-        table=tables.PlaceOfServiceTable(
-            PlaceOfService.objects.annotate(
-                cpt_count=Count("cpt_codes", filter=Q(cpt_codes__status=CptCode.Status.PUBLISHED))
-            ),
-            caption="Places of service",
-        ),
-        export_name="places-of-service",
-    )
 
 
 @cached_page

@@ -206,7 +206,7 @@ WSGI_APPLICATION = "cptref.wsgi.application"
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
@@ -240,6 +240,12 @@ DJANGO_TABLES2_TEMPLATE = "_table.html"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "codes:home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Optimistic locking (django-concurrency, codes/locking.py): a save based on an older version
+# raises EditConflict, which the admin explains. No database triggers: the version is counted by
+# the saves themselves.
+CONCURRENCY_CALLBACK = "codes.conflicts.refuse_stale_save"
+CONCURRENCY_AUTO_CREATE_TRIGGERS = False
 
 CACHES = {"default": envcache("CACHE_URL", "REDIS_URL")}
 # PostgreSQL: each process keeps the content version up to date from a notification, so cached

@@ -104,6 +104,7 @@ def test_debug_is_off_unless_asked_for(monkeypatch):
         ("DJANGO_CSRF_TRUSTED_ORIGINS", "cptref.example.org"),
         ("CACHE_URL", "memcached://127.0.0.1:11211"),
         ("DJANGO_REMOTE_USER_HEADER", "X-Remote-User"),
+        ("DATABASE_CONN_MAX_AGE", "abc"),
     ],
 )
 def test_a_malformed_variable_stops_the_settings_naming_it(monkeypatch, name, value):

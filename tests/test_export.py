@@ -6,7 +6,7 @@ and change nothing.
 """
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from io import StringIO
 
 import pytest
@@ -17,7 +17,14 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from codes.export import CONTENT_MODELS, EXPORTED_MODELS, REFERENCE_MODELS, foreign_keys
+from codes.export import (
+    CONTENT_MODELS,
+    EXPORTED_MODELS,
+    REFERENCE_MODELS,
+    export_records,
+    foreign_keys,
+    to_json,
+)
 from codes.models import (
     ArticleSection,
     ChangeLogEntry,
@@ -350,3 +357,15 @@ def test_a_failed_restore_rolls_back_the_records_loaded_before_it(tmp_path):
         call_command("loaddata", str(write(tmp_path, backup)), verbosity=0)
     assert export() == before
     assert not ArticleSection.objects.filter(body="Restored").exists()
+
+
+def test_a_time_with_microseconds_but_no_milliseconds_exports_the_same_after_a_restore(
+    content, tmp_path
+):
+    # 123 µs: the millisecond part is 000, which a JSON fixture writes as no fraction at all.
+    edited = datetime(2026, 1, 2, 3, 4, 5, 123, tzinfo=UTC)
+    Modifier.objects.filter(code="P5").update(edited_at=edited)
+    backup = tmp_path / "backup.json"
+    backup.write_text(to_json(export_records()), encoding="utf-8")
+    call_command("loaddata", str(backup), verbosity=0)
+    assert to_json(export_records()) == backup.read_text(encoding="utf-8")

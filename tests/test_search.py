@@ -11,7 +11,6 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codes import search
 from codes.models import (
     ArticleSection,
     CptCode,
@@ -20,6 +19,7 @@ from codes.models import (
     Payer,
     SearchEntry,
 )
+from codes.search import query as search
 
 from .conftest import make_cpt, make_icd10
 
@@ -377,7 +377,7 @@ def test_arbitrary_text_never_breaks_the_search(content, text):
     results = search.search(text)
     assert results.total >= 0
     assert all(len(group.hits) <= search.PER_GROUP for group in results.groups)
-    for kind in search.KINDS:
+    for kind in search.labels():
         one_kind = search.search(text, kind=kind, page=2)
         assert one_kind.ignored or one_kind.page.number >= 1
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from codes import version_listener
 from codes.models import ArticleSection, ContentVersion
+from codes.versioning import read_version
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 postgresql_only = pytest.mark.skipif(
@@ -38,7 +39,7 @@ def database_version():
 @pytest.fixture
 def listener():
     """This process's listener, connected and holding the version."""
-    version_listener.version()
+    version_listener.version(read_version)
     listener = version_listener._listener
     wait_for(lambda: listener.version is not version_listener.UNKNOWN)
     return listener
@@ -133,7 +134,7 @@ def test_a_forked_worker_starts_a_listener_of_its_own(listener):
     child = os.fork()
     if child == 0:  # the worker: report, then leave without running any clean-up of the parent's
         try:
-            version_listener.version()
+            version_listener.version(read_version)
             own = version_listener._listener
             wait_for(lambda: own.version is not version_listener.UNKNOWN)
             os.write(write_end, f"{own is not listener} {own.backend_pid}".encode())

@@ -4,6 +4,9 @@ SQLite gets an FTS5 table, PostgreSQL a table with a weighted tsvector (GIN inde
 index (pg_trgm). Database triggers refresh a record's row on every insert, update and delete of
 its tables, so an admin save, a bulk delete and the raw-SQL ICD-10-CM import are all searchable
 in the same transaction. codes/search.py reads the table.
+
+The triggers and entries now follow the search documents (codes/search/documents.py) and are
+made after each migrate (codes/derived.py); this migration's stay as they were written, frozen.
 """
 
 from django.contrib.postgres.search import SearchVectorField
@@ -229,19 +232,19 @@ def postgresql_statements(documents=DOCUMENTS, sources_of=SOURCES, tables=True) 
 def drop_statements(vendor: str) -> list[str]:
     if vendor == "sqlite":
         return ["DROP TABLE codes_search_vocab", "DROP TABLE codes_search"] + [
-            f"DROP TRIGGER codes_search_{table}_{event}"
+            f"DROP TRIGGER IF EXISTS codes_search_{table}_{event}"
             for sources in SOURCES.values()
             for table, _, _ in sources
             for event in ("insert", "update", "delete")
         ]
     return (
         [
-            f"DROP FUNCTION codes_search_sync_{table}() CASCADE"
+            f"DROP FUNCTION IF EXISTS codes_search_sync_{table}() CASCADE"
             for sources in SOURCES.values()
             for table, _, _ in sources
         ]
         + [
-            f"DROP FUNCTION codes_search_{verb}_{kind}(bigint[])"
+            f"DROP FUNCTION IF EXISTS codes_search_{verb}_{kind}(bigint[]) CASCADE"
             for kind in SOURCES
             for verb in ("refresh", "add")
         ]

@@ -3,17 +3,14 @@
 """The editors' workflow: article status, versions for optimistic locking, history tables,
 policy updates and the public change log.
 
-Articles that exist when this runs were public, so they start published. The two new content
-tables get the content-version triggers of 0005 (cached pages follow their changes).
+Articles that exist when this runs were public, so they start published.
 
 SQLite adds a NOT NULL column by rebuilding the table, which drops the table's triggers and
 breaks the triggers of other tables that read it. So on SQLite the search and content-version
-triggers are dropped first and made again at the end (with the index entries). PostgreSQL alters
-the tables in place and keeps them. A later migration that rebuilds content tables on SQLite
-must do the same.
+triggers are dropped first. They, and those of the two new content tables, are made after the
+migrate from the registry of kinds (codes/derived.py), which now drops them before any migration
+of the app runs: a later migration needs to do nothing about them.
 """
-
-import importlib
 
 import codes.models
 import django.core.validators
@@ -23,10 +20,6 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-
-search = importlib.import_module("codes.migrations.0004_search")
-content_version = importlib.import_module("codes.migrations.0005_content_version")
-NEW_CONTENT_TABLES = ["codes_policyupdate", "codes_changelogentry"]
 
 
 def sqlite_drop_triggers(apps, schema_editor):
@@ -42,32 +35,8 @@ def sqlite_drop_triggers(apps, schema_editor):
         schema_editor.execute(f"DROP TRIGGER {name}", None)
 
 
-def sqlite_create_triggers(apps, schema_editor):
-    connection = schema_editor.connection
-    if connection.vendor != "sqlite":
-        return
-    existing = set(connection.introspection.table_names())
-    tables = [t for t in content_version.CONTENT_TABLES + NEW_CONTENT_TABLES if t in existing]
-    statements = content_version.statements("sqlite", tables)
-    statements += ["DELETE FROM codes_search", *search.sqlite_statements(tables=False)]
-    for sql in statements:
-        schema_editor.execute(sql, None)
-
-
 def publish_existing(apps, schema_editor):
     apps.get_model("codes", "CptCode").objects.update(status="published")
-
-
-def create_version_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in content_version.statements("postgresql", NEW_CONTENT_TABLES):
-            schema_editor.execute(sql, None)
-
-
-def drop_version_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for sql in content_version.drop_statements("postgresql", NEW_CONTENT_TABLES):
-            schema_editor.execute(sql, None)
 
 
 class Migration(migrations.Migration):
@@ -78,7 +47,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(sqlite_drop_triggers, sqlite_create_triggers),
+        migrations.RunPython(sqlite_drop_triggers, migrations.RunPython.noop),
         migrations.AlterModelOptions(
             name='cptcode',
             options={'ordering': ['code'], 'permissions': [('publish_cptcode', 'Can publish and archive articles')], 'verbose_name': 'CPT code', 'verbose_name_plural': 'CPT codes'},
@@ -597,6 +566,4 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(publish_existing, migrations.RunPython.noop),
-        migrations.RunPython(create_version_triggers, drop_version_triggers),
-        migrations.RunPython(sqlite_create_triggers, sqlite_drop_triggers),
     ]

@@ -19,7 +19,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands import loaddata
 from django.db import DatabaseError, IntegrityError
 
-from codes.locking import Versioned
+from codes.locking import Versioned, restoring
 
 
 def describe(obj) -> str:
@@ -87,7 +87,8 @@ class Command(loaddata.Command):
                 self.kept.append(describe(record))
                 return False
         try:
-            return super().save_obj(obj)
+            with restoring(record):  # as the file has it, version included
+                return super().save_obj(obj)
         except (DatabaseError, IntegrityError, ValueError) as error:
             raise CommandError(
                 f"Could not load {describe(record)}: {error.__cause__ or error}"

@@ -1,0 +1,282 @@
+"""The public code sets: places of service, modifiers, provider taxonomies, ICD-10-CM and payers.
+
+Each is kept with the public sources it was taken from (SourcedRecord). Code shapes are enforced
+twice: by a field validator (so forms explain the rule) and by a CheckConstraint (so fixtures and
+raw SQL cannot bypass it).
+"""
+
+from django.db import models
+from django.db.models import Count, Q
+
+from ..paths import code_url
+from .base import (
+    ICD10_BLOCK_PATTERN,
+    ICD10_CHAPTER_PATTERN,
+    ICD10_PATTERN,
+    MARKDOWN,
+    MODIFIER_PATTERN,
+    POS_PATTERN,
+    TAXONOMY_PATTERN,
+    CodeField,
+    NaturalKeyManager,
+    NaturalKeyModel,
+    SourcedRecord,
+    code_shape,
+    published,
+    taxonomy_name,
+    unique_code,
+    validate_icd10_code,
+    validate_modifier_code,
+    validate_pos_code,
+    validate_taxonomy_code,
+)
+
+
+class ReferenceQuerySet(models.QuerySet):
+    def listed(self):
+        """The index's rows, each with the number of published articles that link to it
+        (`cpt_count`). The model's CPT_PATH leads from a record to the CPT codes."""
+        path = self.model.CPT_PATH
+        return self.annotate(cpt_count=Count(path, filter=published(f"{path}__")))
+
+
+ReferenceManager = NaturalKeyManager.from_queryset(ReferenceQuerySet)
+
+
+class PlaceOfService(SourcedRecord):
+    CPT_PATH = "cpt_codes"  # from a record to the CPT codes that use it
+
+    objects = ReferenceManager()
+
+    code = CodeField(max_length=2, validators=[validate_pos_code], help_text="Two digits, e.g. 21.")
+    name = models.CharField(max_length=200, help_text="The CMS name, e.g. Inpatient Hospital.")
+    description = models.TextField(blank=True, help_text="The CMS description, if recorded.")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "place of service"
+        verbose_name_plural = "places of service"
+        constraints = [unique_code("placeofservice"), code_shape("placeofservice", POS_PATTERN)]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def get_absolute_url(self):
+        return code_url("codes:pos-detail", self.code)
+
+
+class Modifier(SourcedRecord):
+    CPT_PATH = "cpt_links__cpt"  # from a record to the CPT codes that use it
+
+    objects = ReferenceManager()
+
+    class CodeSet(models.TextChoices):
+        HCPCS = "hcpcs", "HCPCS Level II"
+        CPT = "cpt", "CPT"
+
+    class Kind(models.TextChoices):
+        PRICING = "pricing", "Pricing"
+        INFORMATIONAL = "informational", "Informational"
+
+    code = CodeField(
+        max_length=2, validators=[validate_modifier_code], help_text="Two characters, e.g. QS."
+    )
+    code_set = models.CharField(max_length=5, choices=CodeSet.choices, default=CodeSet.HCPCS)
+    name = models.CharField(
+        max_length=200,
+        help_text="Short meaning. HCPCS Level II wording is public; for CPT modifiers write our "
+        "own paraphrase, never the AMA's text.",
+    )
+    kind = models.CharField(
+        max_length=13,
+        choices=Kind.choices,
+        help_text="Pricing modifiers set the payment; informational ones describe the service.",
+    )
+    description = models.TextField(
+        blank=True, help_text=f"What the modifier means, in more detail. {MARKDOWN}"
+    )
+    when_to_use = models.TextField(
+        blank=True, help_text=f"When and how to report it on a claim. {MARKDOWN}"
+    )
+    payment_effect = models.TextField(
+        blank=True,
+        help_text=f"Its effect on Medicare payment, where the sources state one. {MARKDOWN}",
+    )
+    asa_units = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Physical status modifiers: units added by the ASA Relative Value Guide "
+        "convention many commercial payers follow, where the sources give them.",
+    )
+    medicare_units = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Physical status modifiers: units Medicare adds."
+    )
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [unique_code("modifier"), code_shape("modifier", MODIFIER_PATTERN)]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def get_absolute_url(self):
+        return code_url("codes:modifier-detail", self.code)
+
+
+class ProviderTaxonomy(SourcedRecord):
+    CPT_PATH = "cpt_links__cpt"  # from a record to the CPT codes that use it
+
+    objects = ReferenceManager()
+
+    code = CodeField(
+        max_length=10, validators=[validate_taxonomy_code], help_text="NUCC code, e.g. 207L00000X."
+    )
+    grouping = models.CharField(max_length=200, help_text="NUCC grouping (top level).")
+    classification = models.CharField(max_length=200, help_text="NUCC classification.")
+    specialization = models.CharField(
+        max_length=200, blank=True, help_text="NUCC area of specialization, if any."
+    )
+    display_name = models.CharField(max_length=200, blank=True, help_text="NUCC display name.")
+    definition = models.TextField(blank=True, help_text="NUCC definition.")
+    nucc_notes = models.TextField(blank=True, help_text="NUCC's notes (sources, dates of change).")
+    nucc_section = models.CharField(
+        max_length=20, blank=True, help_text="NUCC section: Individual or Non-Individual."
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "provider taxonomy"
+        verbose_name_plural = "provider taxonomies"
+        constraints = [
+            unique_code("providertaxonomy"),
+            code_shape("providertaxonomy", TAXONOMY_PATTERN),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def get_absolute_url(self):
+        return code_url("codes:taxonomy-detail", self.code)
+
+    @property
+    def name(self) -> str:
+        return taxonomy_name(self.classification, self.specialization)
+
+
+# The entries that the ICD-10-CM index lists: categories and codes, not chapters and blocks.
+LISTED = Q(kind__in=["category", "code"])
+
+
+class Icd10QuerySet(models.QuerySet):
+    def listed(self):
+        """The index's rows: categories and codes. Their chapters come in a second query: joined,
+        they would be read for every row an offset skips."""
+        return self.filter(LISTED).prefetch_related("chapter")
+
+
+class Icd10Code(SourcedRecord):
+    """A node of the ICD-10-CM tabular list: a chapter, a block, a category or a code."""
+
+    objects = NaturalKeyManager.from_queryset(Icd10QuerySet)()
+
+    class Kind(models.TextChoices):
+        CHAPTER = "chapter", "Chapter"
+        BLOCK = "block", "Block"
+        CATEGORY = "category", "Category"
+        CODE = "code", "Code"
+
+    code = CodeField(
+        max_length=8,
+        validators=[validate_icd10_code],
+        help_text="With its dot, e.g. M48.04; a block as a range (M45-M49), a chapter by number.",
+    )
+    description = models.CharField(max_length=500, help_text="The official ICD-10-CM description.")
+    billable = models.BooleanField(
+        default=True, help_text="Valid on a claim. Header codes that have children are not."
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CODE)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    # Set by import_icd10cm from the tabular list: the chapter (for filtering) and the codes of
+    # all ancestors, "13/M45-M49/M48/M48.0" (for breadcrumbs in one query).
+    chapter = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lineage = models.CharField(max_length=100, blank=True, editable=False)
+    position = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Order in the tabular list."
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "ICD-10-CM code"
+        verbose_name_plural = "ICD-10-CM codes"
+        constraints = [
+            unique_code("icd10code"),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=["category", "code"], code__regex=ICD10_PATTERN)
+                    | Q(kind="block", code__regex=ICD10_BLOCK_PATTERN)
+                    | Q(kind="chapter", code__regex=ICD10_CHAPTER_PATTERN)
+                ),
+                name="codes_icd10code_code_format",
+                violation_error_message="The code does not have the shape of its kind.",
+            ),
+        ]
+        # The index page lists categories and codes (kind) sorted by code or description: these
+        # indexes give one page of 98,000 rows in order, and skip earlier pages without reading
+        # the table.
+        indexes = [
+            models.Index(fields=["code", "kind"], name="codes_icd10_code_kind"),
+            models.Index(fields=["description", "kind"], name="codes_icd10_description_kind"),
+            # The chapters, in order, for /icd10/ and the chapter filter.
+            models.Index(fields=["kind", "position"], name="codes_icd10_kind_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.description}"
+
+    def get_absolute_url(self):
+        return code_url("codes:icd10-detail", self.code)
+
+    @staticmethod
+    def canonical(code: str) -> str:
+        """M4804, m48.04 and M48.04 all become M48.04; a block keeps its dash."""
+        bare = code.strip().upper().replace(".", "")
+        if "-" in bare or len(bare) <= 3:
+            return bare
+        return f"{bare[:3]}.{bare[3:]}"
+
+    def ancestors(self) -> list["Icd10Code"]:
+        """Chapter first, parent last: one query, from the stored lineage."""
+        codes = [code for code in self.lineage.split("/") if code]
+        found = {c.code: c for c in Icd10Code.objects.filter(code__in=codes)}
+        return [found[code] for code in codes if code in found]
+
+
+class Payer(NaturalKeyModel):
+    CPT_PATH = "cpt_links__cpt"  # from a record to the CPT codes that use it
+
+    objects = ReferenceManager()
+
+    NATURAL_KEY = ("slug",)
+
+    name = models.CharField(max_length=200, help_text="As readers know it, e.g. UnitedHealthcare.")
+    slug = models.SlugField(
+        max_length=200, help_text="Its address on the site, e.g. unitedhealthcare."
+    )
+    edited_at = SourcedRecord.edited_at.field.clone()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="codes_payer_unique_slug"),
+            models.UniqueConstraint(fields=["name"], name="codes_payer_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return code_url("codes:payer-detail", self.slug)

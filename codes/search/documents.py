@@ -1,0 +1,143 @@
+"""How each kind of record reads in the search index: its search document.
+
+A document is SQL over the record's row, aliased `c`: its code (the key of its URL), its title,
+its body (more text to match) and a short detail shown with the result. `{nl}` is a newline on
+either database; `parts` adds fragments of SQL that differ by database. A document may hold
+only some records (`condition`) and take text from other tables (`sources`): a change to one of
+their watched columns refreshes the document. codes/kinds.py gives each kind its document;
+codes/search/index.py turns them into the index and the triggers that keep it.
+"""
+
+from dataclasses import dataclass, field
+
+from ..models import (
+    ArticleSection,
+    CptCode,
+    Icd10Code,
+    Modifier,
+    Payer,
+    PlaceOfService,
+    ProviderTaxonomy,
+    published_sql,
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Rows of `model` make up the document whose id is in column `key`; a change to one of
+    `columns` refreshes it."""
+
+    model: type
+    key: str
+    columns: tuple[str, ...]
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+
+@dataclass(frozen=True)
+class Document:
+    group: int  # the place of its results on the search page, and its tag in the index
+    sources: tuple[Source, ...]  # the record's own table first (key "id")
+    code: str
+    title: str
+    body: str = "''"
+    detail: str = "''"
+    condition: str = ""  # only the records for which this holds are indexed
+    parts: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> vendor -> SQL
+
+    @property
+    def table(self) -> str:
+        return self.sources[0].table
+
+    def select(self, vendor: str, kind: str, where: str, *, rowid: str = "") -> str:
+        """SELECT [rowid,] kind, ref, code, title, body, detail of the records `where` holds."""
+        fragments = {name: sql[vendor] for name, sql in self.parts.items()}
+        body = self.body.format(nl=NEWLINE[vendor], **fragments)
+        where = f"({where}) AND {self.condition}" if self.condition else where
+        return (
+            f"SELECT {rowid + ', ' if rowid else ''}'{kind}', c.id, {self.code}, {self.title}, "
+            f"{body}, {self.detail} FROM {self.table} c WHERE {where}"
+        )
+
+
+NEWLINE = {"sqlite": "char(10)", "postgresql": "chr(10)"}
+
+ARTICLE = Document(
+    group=1,
+    sources=(
+        Source(CptCode, "id", ("code", "title", "section", "status")),
+        Source(ArticleSection, "cpt_id", ("cpt_id", "heading", "body", "position")),
+    ),
+    code="c.code",
+    title="c.title",
+    body="c.section || {nl} || coalesce(({sections}), '')",
+    detail="c.section",
+    # A draft's text must not reach readers through results or their snippets.
+    condition=published_sql("c"),
+    parts={
+        "sections": {
+            "sqlite": "SELECT group_concat(heading || char(10) || body, char(10)) FROM "
+            "(SELECT heading, body FROM codes_articlesection s WHERE s.cpt_id = c.id "
+            "ORDER BY s.position, s.id)",
+            "postgresql": "SELECT string_agg(s.heading || chr(10) || s.body, chr(10) "
+            "ORDER BY s.position, s.id) FROM codes_articlesection s WHERE s.cpt_id = c.id",
+        }
+    },
+)
+
+DIAGNOSIS = Document(
+    group=2,
+    sources=(Source(Icd10Code, "id", ("code", "description", "kind", "billable")),),
+    code="c.code",
+    title="c.description",
+    detail="CASE WHEN c.kind = 'chapter' THEN 'Chapter' WHEN c.kind = 'block' THEN 'Block' "
+    "WHEN c.billable THEN 'Billable' ELSE 'Not billable' END",
+)
+
+MODIFIER = Document(
+    group=3,
+    sources=(
+        Source(
+            Modifier,
+            "id",
+            ("code", "name", "kind", "description", "when_to_use", "payment_effect"),
+        ),
+    ),
+    code="c.code",
+    title="c.name",
+    body="c.description || {nl} || c.when_to_use || {nl} || c.payment_effect",
+    detail="CASE WHEN c.kind = 'pricing' THEN 'Pricing modifier' ELSE 'Informational modifier' END",
+)
+
+TAXONOMY = Document(
+    group=4,
+    sources=(
+        Source(
+            ProviderTaxonomy,
+            "id",
+            ("code", "classification", "specialization", "display_name", "definition", "grouping"),
+        ),
+    ),
+    code="c.code",
+    title="c.classification || CASE WHEN c.specialization <> '' "
+    "THEN ': ' || c.specialization ELSE '' END",
+    body="c.display_name || {nl} || c.definition",
+    detail="c.grouping",
+)
+
+PAYER = Document(
+    group=5,
+    sources=(Source(Payer, "id", ("slug", "name")),),
+    code="c.slug",
+    title="c.name",
+)
+
+PLACE_OF_SERVICE = Document(
+    group=6,
+    sources=(Source(PlaceOfService, "id", ("code", "name", "description")),),
+    code="c.code",
+    title="c.name",
+    body="c.description",
+)

@@ -1,0 +1,187 @@
+"""The search index `codes_search`, built from the documents of the kinds in codes/kinds.py.
+
+SQLite has an FTS5 table, PostgreSQL a table with a weighted tsvector (GIN index) and a table of
+its words under a trigram index (pg_trgm); migration 0004_search made them. What fills them is
+made here, from the documents as they are now: database triggers that refresh a record's entry on
+every insert, update and delete of its tables (so an admin save, a bulk delete and the raw-SQL
+ICD-10-CM import are searchable in the same transaction), and the entries themselves. They are
+installed after each migrate (codes/derived.py) and by `manage.py rebuild_search_index`, so no
+migration needs to know a document.
+
+On SQLite a row's id is `group << 40 | record id`: the kind is read from the id for free (reading
+the stored `kind` column made counting twice as slow), and a range of ids is one kind.
+"""
+
+from dataclasses import dataclass
+
+from .documents import Document
+
+REF_BITS = 40  # record ids below 2**40; kinds (groups) up to 2**23
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """A kind of record in the index: its name (`kind`, at most 10 characters) and document."""
+
+    kind: str
+    document: Document
+
+    @property
+    def tag(self) -> int:
+        return self.document.group
+
+    def rowid(self, ref: str) -> str:
+        return f"(({self.tag} << {REF_BITS}) + {ref})"
+
+
+def kind_of(rowid: int) -> int:
+    return rowid >> REF_BITS
+
+
+def ref_of(rowid: int) -> int:
+    return rowid & ((1 << REF_BITS) - 1)
+
+
+def tag_range(tag: int) -> tuple[int, int]:
+    """The first and last SQLite row id of a kind."""
+    return tag << REF_BITS, ((tag + 1) << REF_BITS) - 1
+
+
+COLUMNS = "kind, ref, code, title, body, detail"
+
+
+# -- SQLite --------------------------------------------------------------------------------------
+
+
+def sqlite_triggers(indexed: list[Indexed]) -> list[str]:
+    statements = []
+    for entry in indexed:
+
+        def refresh(ref: str, entry=entry, delete=True) -> str:
+            # Deleting an entry that is not there is not free: FTS5 writes out its pending terms
+            # first, which made the ICD-10-CM import twice as slow. A new record has none yet.
+            select = entry.document.select(
+                "sqlite", entry.kind, f"c.id = {ref}", rowid=entry.rowid("c.id")
+            )
+            return (
+                f"DELETE FROM codes_search WHERE rowid = {entry.rowid(ref)}; " if delete else ""
+            ) + f"INSERT INTO codes_search (rowid, {COLUMNS}) {select};"
+
+        for source in entry.document.sources:
+            own = source.key == "id"
+            events = {
+                "insert": ("INSERT", refresh(f"NEW.{source.key}", delete=not own)),
+                "update": (
+                    f"UPDATE OF {', '.join(source.columns)}",
+                    refresh(f"OLD.{source.key}") + " " + refresh(f"NEW.{source.key}"),
+                ),
+                "delete": ("DELETE", refresh(f"OLD.{source.key}")),
+            }
+            for event, (when, action) in events.items():
+                statements.append(
+                    f"CREATE TRIGGER codes_search_{entry.kind}_{source.table}_{event} "
+                    f"AFTER {when} ON {source.table} BEGIN {action} END"
+                )
+    return statements
+
+
+def sqlite_fill(indexed: list[Indexed]) -> list[str]:
+    return ["DELETE FROM codes_search"] + [
+        f"INSERT INTO codes_search (rowid, {COLUMNS}) "
+        + entry.document.select("sqlite", entry.kind, "1 = 1", rowid=entry.rowid("c.id"))
+        for entry in indexed
+    ]
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------------
+
+
+def _words(kind: str) -> str:
+    """Record the words of the entries of `kind` whose ids are in `ids`, for matching
+    misspellings. Words are only added: one that no longer occurs is harmless, since a
+    suggestion is searched before it is shown."""
+    return (
+        "INSERT INTO codes_search_word (word) SELECT word FROM ts_stat(format("
+        "'SELECT vector FROM codes_search WHERE kind = %L AND ref = ANY(%L::bigint[])', "
+        f"'{kind}', ids)) WHERE word ~ '^[[:alpha:]]{{3,}}$' ON CONFLICT DO NOTHING;"
+    )
+
+
+def postgresql_triggers(indexed: list[Indexed]) -> list[str]:
+    statements = []
+    for entry in indexed:
+        kind = entry.kind
+        add = (
+            f"INSERT INTO codes_search ({COLUMNS}) "
+            + entry.document.select("postgresql", kind, "c.id = ANY(ids)")
+            + "; "
+            + _words(kind)
+        )
+        statements += [
+            f"CREATE FUNCTION codes_search_add_{kind}(ids bigint[]) RETURNS void "
+            f"LANGUAGE plpgsql AS $$ BEGIN {add} END $$",
+            f"CREATE FUNCTION codes_search_refresh_{kind}(ids bigint[]) RETURNS void "
+            f"LANGUAGE plpgsql AS $$ BEGIN "
+            f"DELETE FROM codes_search WHERE kind = '{kind}' AND ref = ANY(ids); {add} END $$",
+        ]
+        for source in entry.document.sources:
+            key, table = source.key, source.table
+            changed = " OR ".join(f"n.{col} IS DISTINCT FROM o.{col}" for col in source.columns)
+            function = f"codes_search_sync_{kind}_{table}"
+            statements.append(
+                f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF TG_OP = 'INSERT' THEN "
+                f"PERFORM codes_search_{'add' if key == 'id' else 'refresh'}_{kind}("
+                f"ARRAY(SELECT {key} FROM new_rows)); "
+                f"ELSIF TG_OP = 'UPDATE' THEN "
+                f"PERFORM codes_search_refresh_{kind}(ARRAY("
+                f"SELECT unnest(ARRAY[o.{key}, n.{key}]) FROM new_rows n "
+                f"JOIN old_rows o ON o.id = n.id WHERE {changed})); "
+                f"ELSIF TG_OP = 'DELETE' THEN "
+                f"PERFORM codes_search_refresh_{kind}(ARRAY(SELECT {key} FROM old_rows)); "
+                f"ELSE "  # TRUNCATE, as `flush` does
+                f"DELETE FROM codes_search WHERE kind = '{kind}'; "
+                f"PERFORM codes_search_refresh_{kind}(ARRAY(SELECT id FROM "
+                f"{entry.document.table})); "
+                f"END IF; RETURN NULL; END $$"
+            )
+            # A trigger with transition tables fires once per statement for one event: a COPY
+            # of 98,000 rows refreshes them in one set-based statement.
+            transitions = {
+                "INSERT": "REFERENCING NEW TABLE AS new_rows",
+                "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+                "DELETE": "REFERENCING OLD TABLE AS old_rows",
+                "TRUNCATE": "",
+            }
+            for event, referencing in transitions.items():
+                statements.append(
+                    f"CREATE TRIGGER codes_search_{kind}_{table}_{event.lower()} AFTER {event} "
+                    f"ON {table} {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+                )
+    return statements
+
+
+def postgresql_fill(indexed: list[Indexed]) -> list[str]:
+    # The GIN index is built once after the entries are in: one build instead of 98,000
+    # insertions (migration 0004_search defines it the same way).
+    return (
+        ["DROP INDEX IF EXISTS codes_search_vector", "TRUNCATE codes_search"]
+        + [
+            f"SELECT codes_search_add_{entry.kind}(ARRAY(SELECT id FROM {entry.document.table}))"
+            for entry in indexed
+        ]
+        + ["CREATE INDEX codes_search_vector ON codes_search USING gin (vector)"]
+    )
+
+
+TRIGGERS = {"sqlite": sqlite_triggers, "postgresql": postgresql_triggers}
+FILL = {"sqlite": sqlite_fill, "postgresql": postgresql_fill}
+
+# What `installed` finds and `drop` removes: every trigger and function of the index.
+INSTALLED = {
+    "sqlite": "SELECT 'DROP TRIGGER ' || name FROM sqlite_master "
+    "WHERE type = 'trigger' AND name LIKE 'codes_search_%'",
+    # Dropping a function drops the triggers that call it.
+    "postgresql": "SELECT 'DROP FUNCTION ' || oid::regprocedure || ' CASCADE' FROM pg_proc "
+    "WHERE proname LIKE 'codes_search_%' AND pronamespace = current_schema()::regnamespace",
+}

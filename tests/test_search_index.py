@@ -1,0 +1,79 @@
+"""The search index is made from the search documents (codes/search/documents.py), by database
+triggers as records change and by a rebuild (after a migrate, or `rebuild_search_index`), and
+both give the same index, on SQLite and PostgreSQL."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from codes import derived
+from codes.models import Modifier, SearchEntry
+from codes.search import index
+from codes.search import query as search
+
+from .conftest import make_cpt
+
+pytestmark = pytest.mark.django_db
+
+
+def entries() -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT kind, ref, code, title, body, detail FROM codes_search")
+        return sorted(cursor.fetchall())
+
+
+def test_the_triggers_and_a_rebuild_give_the_same_index(content):
+    make_cpt(code="00640", title="Manipulation of the spine under anesthesia")
+    Modifier.objects.filter(code="QS").update(name="Monitored anesthesia care, renamed")
+    kept = entries()  # written by the triggers, record by record, since the fresh migrate
+    assert len(kept) == 106
+    out = io.StringIO()
+    call_command("rebuild_search_index", stdout=out)
+    assert entries() == kept
+    assert "Rebuilt the search index: 106 entries of 6 kinds." in out.getvalue()
+
+
+def test_a_rebuild_follows_the_documents_and_records_their_fingerprint(content):
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE codes_derived SET fingerprint = 'stale'")
+    derived.after_migrate(sender=None, using="default", plan=[])
+    assert derived.installed_fingerprint(connection) == derived.fingerprint(connection.vendor)
+    assert search.search("stenosis").counts["icd10"] > 0
+
+
+def test_a_migrate_that_changed_nothing_leaves_the_index_alone(
+    content, django_assert_max_num_queries
+):
+    # The fingerprint matches: no drop, no rebuild; only the rights are given again.
+    before = entries()
+    with django_assert_max_num_queries(30):
+        derived.after_migrate(sender=None, using="default", plan=[])
+    assert entries() == before
+
+
+def test_a_draft_is_not_indexed_and_publishing_indexes_it(content):
+    draft = make_cpt(code="00640", title="Spinal manipulation", status="draft")
+    assert not SearchEntry.objects.filter(kind="cpt", ref=draft.pk).exists()
+    draft.status = "published"
+    draft.save()
+    assert SearchEntry.objects.filter(kind="cpt", ref=draft.pk).exists()
+
+
+def test_row_ids_hold_the_kind_and_the_record_for_any_number_of_kinds():
+    for tag in (1, 8, 9, 300, 2**20):
+        for ref in (1, 98_505, 2**40 - 1):
+            first, last = index.tag_range(tag)
+            rowid = (tag << index.REF_BITS) + ref
+            assert index.kind_of(rowid) == tag and index.ref_of(rowid) == ref
+            assert first <= rowid <= last
+
+
+def test_no_migration_imports_another():
+    from pathlib import Path
+
+    folder = Path(__file__).parent.parent / "codes" / "migrations"
+    for path in folder.glob("0*.py"):
+        text = path.read_text()
+        assert "importlib" not in text and "codes.migrations" not in text, path.name
