@@ -1,4 +1,5 @@
-"""Serve cptref with gunicorn on 127.0.0.1 and compare the article page with a minimal view.
+"""Serve cptref with gunicorn on 127.0.0.1 and compare the article page (or the page given with
+--url, e.g. the payment estimator) with a minimal view.
 
 The minimal view renders a static template holding the article's own HTML (inside Jinja2's
 {% raw %}, the engine of the site's pages), so both responses have the same size and pass through
@@ -9,6 +10,7 @@ load generator (threads, http.client). Prints requests/s, p50/p99 latency, bytes
 and the ratio article/minimal. Exits 0 whatever the ratio: it is a benchmark, not a test.
 
     .venv/bin/python bench/article_vs_minimal.py --seconds 10
+    .venv/bin/python bench/article_vs_minimal.py --url "/codes/00620/estimate/?minutes=176&..."
 """
 
 import argparse
@@ -54,11 +56,12 @@ def parse_args():
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent connections")
     parser.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap per Python run")
+    parser.add_argument("--url", default=ARTICLE, help="the page to measure (default: the article)")
     return parser.parse_args()
 
 
-def render_article():
-    """Render the article in this process: checks the database and returns the HTML."""
+def render_article(page):
+    """Render the page in this process: checks the database and returns the HTML."""
     import django
     from django.db import DatabaseError, connection, connections
     from django.test import Client
@@ -66,14 +69,14 @@ def render_article():
     django.setup()
     db = f"{connection.vendor} {connection.settings_dict['NAME']}"
     try:
-        response = Client(HTTP_HOST=HOST).get(ARTICLE)
+        response = Client(HTTP_HOST=HOST).get(page)
         problem = None if response.status_code == 200 else f"HTTP {response.status_code}"
     except DatabaseError as exc:  # a missing table, an unreachable server
         problem = f"{type(exc).__name__}: {exc}"
     finally:
         connections.close_all()
     if problem:
-        sys.exit(f"{ARTICLE} does not answer 200 ({problem}) on {db}: run `make loaddata` first")
+        sys.exit(f"{page} does not answer 200 ({problem}) on {db}: run `make loaddata` first")
     return response.content.decode(), db
 
 
@@ -190,7 +193,7 @@ def run_python(port, path, seconds, concurrency, cap):
 
 def row(label, path, run, size=""):
     return (
-        f"{label:<9}{path:<17}{run.rps:>9.1f}{run.p50 * 1e3:>9.2f}{run.p99 * 1e3:>9.2f}"
+        f"{label:<9}{path[:16]:<17}{run.rps:>9.1f}{run.p50 * 1e3:>9.2f}{run.p99 * 1e3:>9.2f}"
         f"{size:>8}{run.requests:>10}{run.errors:>8}"
     )
 
@@ -202,12 +205,12 @@ HEADER += f"{'requests':>10}{'errors':>8}"
 def benchmark(args, port, loader):
     """Warm up, then alternate measured runs of both URLs; print and return the runs."""
     run = run_wrk if loader == "wrk" else run_python
-    for path in (ARTICLE, MINIMAL):
+    for path in (args.url, MINIMAL):
         run(port, path, args.warmup, args.concurrency, args.max_requests)
-    runs = {ARTICLE: [], MINIMAL: []}
+    runs = {args.url: [], MINIMAL: []}
     print(HEADER)
     for number in range(1, args.rounds + 1):
-        for path in (ARTICLE, MINIMAL):
+        for path in (args.url, MINIMAL):
             runs[path].append(run(port, path, args.seconds, args.concurrency, args.max_requests))
             print(row(f"round {number}", path, runs[path][-1]), flush=True)
     return runs
@@ -227,13 +230,13 @@ def main():
         os.environ.update(
             DJANGO_SETTINGS_MODULE="bench.settings", DJANGO_DEBUG="false", BENCH_TEMPLATE_DIR=tmp
         )
-        html, db = render_article()
+        html, db = render_article(args.url)
         template = "{% raw %}" + html + "{% endraw %}"
         Path(tmp, "bench_minimal.html").write_text(template, encoding="utf-8")
 
         with gunicorn(args.workers, dict(os.environ), Path(tmp, "gunicorn.log")) as port:
             sizes = {}
-            for path in (ARTICLE, MINIMAL):
+            for path in (args.url, MINIMAL):
                 status, body = fetch(port, path)
                 if status != 200:
                     sys.exit(f"{path} answered HTTP {status} under gunicorn")
@@ -258,8 +261,9 @@ def main():
     for path, run in summary.items():
         print(row("median", path, run, sizes[path]))
     minimal_rps = summary[MINIMAL].rps
-    ratio = summary[ARTICLE].rps / minimal_rps if minimal_rps else float("nan")
-    print(f"\nratio article/minimal: {ratio:.2f} (target >= {TARGET:.2f})")
+    ratio = summary[args.url].rps / minimal_rps if minimal_rps else float("nan")
+    name = "article" if args.url == ARTICLE else "page"
+    print(f"\nratio {name}/minimal: {ratio:.2f} (target >= {TARGET:.2f})")
 
 
 if __name__ == "__main__":

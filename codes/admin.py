@@ -26,11 +26,13 @@ from .locking import EditConflict
 from .models import (
     ArticleSection,
     ChangeLogEntry,
+    ConversionFactor,
     CptCode,
     CptDiagnosis,
     CptModifier,
     CptPayer,
     CptTaxonomy,
+    PayerRule,
     PolicyUpdate,
     RelatedCode,
 )
@@ -126,9 +128,10 @@ class VersionedInlineFormSet(BaseInlineFormSet):
         return super().get_queryset()
 
 
-class ArticlePartInline:
-    """An inline of an article's parts, changeable while the article is (CptCode.editable_by).
-    Each row carries its version (VersionedForm); the template renders that hidden field."""
+class VersionedInline:
+    """An inline whose rows carry their version (VersionedForm); the template renders that
+    hidden field. Stacked, not tabular: a tabular inline's fields have no <label>, only a column
+    heading that screen readers do not announce with the field (axe: label, critical)."""
 
     extra = 0
     form = VersionedForm
@@ -137,6 +140,10 @@ class ArticlePartInline:
 
     def get_view_on_site_url(self, obj=None):
         return super().get_view_on_site_url(obj) if obj is not None and obj.pk else None
+
+
+class ArticlePartInline(VersionedInline):
+    """An inline of an article's parts, changeable while the article is (CptCode.editable_by)."""
 
     def _article_editable(self, request, obj) -> bool:
         return obj is None or obj.editable_by(request.user)
@@ -158,8 +165,6 @@ class ArticleSectionInline(ArticlePartInline, admin.StackedInline):
 
 
 class LinkInline(ArticlePartInline, admin.StackedInline):
-    # Stacked, not tabular: a tabular inline's fields have no <label>, only a column heading
-    # that screen readers do not announce with the field (axe: label, critical).
     pass
 
 
@@ -554,11 +559,81 @@ class PlaceOfServiceAdmin(SourcedRecordAdmin):
     search_fields = ("code", "name")
 
 
+class PayerRuleInline(VersionedInline, admin.StackedInline):
+    """A payer's anesthesia rules; a new one starts with Medicare's values."""
+
+    model = PayerRule
+    verbose_name_plural = "anesthesia rules (how the payer counts units)"
+    fields = (
+        ("minutes_per_unit", "time_rounding", "round_up_after"),
+        ("physical_status_units", "qualifying_circumstance_units"),
+        "direction_share",
+        "no_time_units",
+        ("supervision_base_units", "supervision_induction_units"),
+        "source",
+        "confidence",
+        "note",
+        "time_source",
+        "modifying_source",
+        "direction_source",
+        "no_time_source",
+        "supervision_source",
+    )
+
+
+class ConversionFactorInline(VersionedInline, admin.StackedInline):
+    """A payer's conversion factors; the estimator takes the one in force on the date of
+    service at once."""
+
+    model = ConversionFactor
+    fields = (
+        ("label", "clinicians"),
+        ("effective_from", "effective_to"),
+        "amount",
+        "source",
+        "confidence",
+        "note",
+    )
+
+
 class PayerAdmin(SiteSearchAdmin):
     search_kind = "payer"
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
+    inlines = [PayerRuleInline, ConversionFactorInline]
+
+
+class BaseUnitAdmin(SourcedRecordAdmin):
+    search_kind = "anescode"
+    list_display = ("code", "units", "section", "period", "confidence")
+    list_filter = ("section", "confidence")
+    search_fields = ("code",)
+
+
+class QualifyingCircumstanceAdmin(SourcedRecordAdmin):
+    list_display = ("code", "units", "confidence")
+    search_fields = ("code",)
+
+    def get_search_results(self, request, queryset, search_term):
+        # Not in the site's search (no words to find): the code, or the start of it.
+        return queryset.filter(code__startswith=search_term.strip()), False
+
+
+class ConversionFactorAdmin(ReadableHistoryAdmin):
+    list_display = ("payer", "label", "clinicians", "effective_from", "effective_to", "amount")
+    list_filter = ("payer", "clinicians", "confidence")
+    list_select_related = ("payer",)
+    date_hierarchy = "effective_from"
+    search_fields = ("payer__name", "label")
+    autocomplete_fields = ["payer"]
+
+
+class PayerRuleAdmin(ReadableHistoryAdmin):
+    list_display = ("payer", "time_rounding", "minutes_per_unit", "direction_share")
+    list_select_related = ("payer",)
+    search_fields = ("payer__name",)
+    autocomplete_fields = ["payer"]
 
 
 class ArticlePartAdmin(ReadableHistoryAdmin):

@@ -2,12 +2,12 @@
 
 The article is the page readers open most, and it must stay fast without a page cache: through
 the ORM it takes one query per list, and the ORM spends longer turning each into SQL than SQLite
-needs to run it (bench/README.md). Here one statement reads the code and its place of service,
-and one reads every list under it (sections, modifiers, provider taxonomies, diagnoses, payers,
-related codes, policy updates and the change log). Both are plain SQL that SQLite and PostgreSQL
-run alike; tests/test_article.py checks them against the ORM on both. What readers may see is the
-models' rule (codes/models/base.py published_sql), not a condition of this module's own. Editing
-stays with the models and the admin: this module only reads.
+needs to run it (bench/README.md). Here one statement reads the code with its place of service
+and base units, and one reads every list under it (sections, modifiers, provider taxonomies,
+diagnoses, payers, related codes, policy updates and the change log). Both are plain SQL that
+SQLite and PostgreSQL run alike; tests/test_article.py checks them against the ORM on both. What
+readers may see is the models' rule (codes/models/base.py published_sql), not a condition of this
+module's own. Editing stays with the models and the admin: this module only reads.
 """
 
 from collections import defaultdict
@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from .models import (
     ArticleSection,
+    BaseUnit,
     CptCode,
     PlaceOfService,
     SourceLink,
@@ -32,8 +33,9 @@ from .paths import code_url
 PUBLISHED = published_sql("c")  # what readers may see
 CODE = """
     SELECT c.id, c.code, c.title, c.service_type, c.section, c.status, c.last_reviewed,
-           c.updated_at, p.id, p.code, p.name
+           c.updated_at, p.id, p.code, p.name, b.id, b.units, b.period, b.source, b.confidence
     FROM codes_cptcode c LEFT JOIN codes_placeofservice p ON p.id = c.place_of_service_id
+    LEFT JOIN codes_baseunit b ON b.code = c.code
     WHERE c.code = %s"""
 
 # Every list under the code, in one statement: (list, position, id, then five text columns whose
@@ -59,8 +61,9 @@ LISTS = f"""
     UNION ALL
     SELECT 'related', r.position, r.id, r.code, r.description, r.source,
            CASE WHEN EXISTS (SELECT 1 FROM codes_cptcode c WHERE c.code = r.code
-                             AND {PUBLISHED})
-                THEN 'on site' ELSE '' END, NULL
+                             AND {PUBLISHED}) THEN 'article'
+                WHEN EXISTS (SELECT 1 FROM codes_baseunit b WHERE b.code = r.code) THEN 'code'
+                ELSE '' END, NULL
     FROM codes_relatedcode r WHERE r.cpt_id = %s
     UNION ALL
     SELECT 'policy', 0, u.id, p.slug, p.name, u.summary, u.reference, CAST(u.date AS TEXT)
@@ -104,7 +107,8 @@ class Related:
     code: str
     description: str
     sources: list[SourceLink]
-    url: str | None
+    url: str | None  # its article, or the page of an anesthesia code without one
+    has_article: bool = False
 
 
 @dataclass
@@ -125,6 +129,7 @@ class Change:
 @dataclass
 class Article:
     cpt: CptCode
+    base_units: BaseUnit | None  # an anesthesia code's, from CMS
     outline: list[Section]
     modifiers: list[Linked]
     taxonomies: list[Linked]
@@ -182,6 +187,12 @@ def load(code: str, *, published_only: bool = True) -> Article:
         )
         if row[8] is not None:
             cpt.place_of_service = PlaceOfService(id=row[8], code=row[9], name=row[10])
+        base_units = None
+        if row[11] is not None:
+            base_units = BaseUnit(
+                id=row[11], code=code, units=row[12], period=row[13], source=row[14]
+            )
+            base_units.confidence = row[15]
         cursor.execute(LISTS, [cpt.pk] * LIST_COUNT)
         lists = defaultdict(list)
         for kind, _position, _id, *columns in cursor.fetchall():
@@ -192,6 +203,7 @@ def load(code: str, *, published_only: bool = True) -> Article:
 
     return Article(
         cpt=cpt,
+        base_units=base_units,
         outline=outline(
             Section(slug, heading, int(level), kind, body)
             for slug, heading, body, kind, level in lists["section"]
@@ -218,9 +230,13 @@ def load(code: str, *, published_only: bool = True) -> Article:
         ],
         related=[
             Related(
-                c, text, source_links(source), code_url("codes:cpt-detail", c) if on_site else None
+                c,
+                text,
+                source_links(source),
+                code_url("codes:cpt-detail", c) if page else None,
+                has_article=page == "article",
             )
-            for c, text, source, on_site, _ in lists["related"]
+            for c, text, source, page, _ in lists["related"]
         ],
         # Newest first: by date, and the later entry first on the same date.
         policy_updates=_newest_first(

@@ -55,13 +55,11 @@ def cached_page(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         version = current_version() if request.method in ("GET", "HEAD") else None
+        request.content_state = None  # views may keep what they read under it (`state`)
         if version is None:
             return view(request, *args, **kwargs)
-        number, changed = version
-        # The time as well as the number: a rolled-back transaction or a restored backup may
-        # bring a number back, never with the same time.
-        state = f"{number}.{int(changed * 1_000_000)}"
-        etag, last_modified = f'"{state}"', int(changed)
+        request.content_state = state = version_state(version)
+        etag, last_modified = f'"{state}"', int(version[1])
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if not_modified is not None:
             return _headers(not_modified, etag, last_modified)
@@ -77,6 +75,14 @@ def cached_page(view):
         return response
 
     return wrapper
+
+
+def version_state(version: tuple[int, float]) -> str:
+    """The version as one string: number and time. The time as well as the number: a
+    rolled-back transaction or a restored backup may bring a number back, never with the same
+    time."""
+    number, changed = version
+    return f"{number}.{int(changed * 1_000_000)}"
 
 
 def _cache_call(method, *args):

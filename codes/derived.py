@@ -27,7 +27,10 @@ STATE = "CREATE TABLE IF NOT EXISTS codes_derived (fingerprint text NOT NULL)"
 
 
 def indexed() -> list[index.Indexed]:
-    return [index.Indexed(kind.name, kind.document) for kind in kinds.searchable()]
+    return [
+        index.Indexed(kind.name, kind.document, tag)
+        for tag, kind in enumerate(kinds.searchable(), start=1)
+    ]
 
 
 def statements(vendor: str) -> list[str]:

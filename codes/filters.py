@@ -4,30 +4,70 @@ says why; the page still shows (never a 500)."""
 import django_filters
 from django import forms
 
-from .models import CptCode, Icd10Code, Modifier, Payer, PolicyUpdate, ProviderTaxonomy
+from .models import (
+    BaseUnit,
+    ConversionFactor,
+    CptCode,
+    Icd10Code,
+    Modifier,
+    Payer,
+    PolicyUpdate,
+    ProviderTaxonomy,
+)
 
 BILLABLE = [("", "Billable or not"), ("true", "Billable"), ("false", "Header, not billable")]
 
 
 class PublishedSectionFilter(django_filters.ChoiceFilter):
-    """The sections of published articles only: a draft's section is not public."""
+    """The sections of the codes readers can open: published articles (a draft's section is not
+    public) and anesthesia codes without an article, in one query."""
 
     @property
     def field(self):
-        rows = CptCode.objects.published().order_by(self.field_name).distinct()
-        self.extra["choices"] = [(v, v) for v in rows.values_list(self.field_name, flat=True)]
+        articles = CptCode.objects.published().values_list("section").order_by()
+        codes = BaseUnit.objects.without_article().values_list("section").order_by()
+        sections = sorted({section for (section,) in articles.union(codes)})
+        self.extra["choices"] = [(section, section) for section in sections]
         return super().field
 
 
+ARTICLE = [("", "With or without an article"), ("yes", "With an article"), ("no", "No article yet")]
+
+
 class CptCodeFilter(django_filters.FilterSet):
+    """The CPT index: published articles and anesthesia codes without one, in one table. Each
+    filter applies to both before they are put together (a union cannot be filtered)."""
+
     section = PublishedSectionFilter(empty_label="Any section")
     service_type = django_filters.ChoiceFilter(
         choices=CptCode.ServiceType.choices, empty_label="Any service type"
+    )
+    article = django_filters.ChoiceFilter(
+        label="Article", choices=ARTICLE[1:], empty_label=ARTICLE[0][1], method="no_filter"
     )
 
     class Meta:
         model = CptCode
         fields = ["section", "service_type"]
+
+    def no_filter(self, queryset, name, value):
+        return queryset  # applied to the union in filter_queryset
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        articles = super().filter_queryset(queryset).index_rows()
+        codes = BaseUnit.objects.index_rows()
+        if data.get("section"):
+            codes = codes.filter(section=data["section"])
+        if data.get("service_type") not in (None, "", CptCode.ServiceType.ANESTHESIOLOGY):
+            codes = codes.none()
+        wanted = data.get("article")
+        if wanted == "yes":
+            codes = codes.none()
+        elif wanted == "no":
+            articles = articles.none()
+        # Articles first, then the codes without one; a column heading sorts them all.
+        return articles.union(codes, all=True).order_by("-has_article", "code")
 
 
 class Icd10Filter(django_filters.FilterSet):
@@ -76,3 +116,23 @@ class PolicyUpdateFilter(django_filters.FilterSet):
     class Meta:
         model = PolicyUpdate
         fields = ["payer", "since"]
+
+
+class ConversionFactorFilter(django_filters.FilterSet):
+    payer = django_filters.ModelChoiceFilter(
+        queryset=Payer.objects.filter(conversion_factors__isnull=False).distinct(),
+        to_field_name="slug",
+        empty_label="Any payer",
+    )
+    on = django_filters.DateFilter(
+        label="In force on",
+        method="in_force",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = ConversionFactor
+        fields = ["payer", "on"]
+
+    def in_force(self, queryset, name, value):
+        return queryset.in_force(value)

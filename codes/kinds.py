@@ -182,6 +182,39 @@ KINDS = [
         backup=Backup.NEEDED,
         admin="PayerAdmin",
     ),
+    # What an anesthesia case pays (codes/payment.py works it out).
+    Kind(
+        "anescode",
+        models.BaseUnit,
+        label="Anesthesia codes without an article",
+        detail_url="codes:cpt-detail",
+        document=documents.ANESTHESIA_CODE,
+        backup=Backup.NEEDED,
+        admin="BaseUnitAdmin",
+    ),
+    Kind(
+        "qualifying",
+        models.QualifyingCircumstance,
+        backup=Backup.NEEDED,
+        admin="QualifyingCircumstanceAdmin",
+    ),
+    Kind(
+        "factor",
+        models.ConversionFactor,
+        listing=Listing(
+            "conversion-factors/",
+            "factor-list",
+            title="Anesthesia conversion factors",
+            intro="Dollars per anesthesia unit, by payer and period: Medicare’s national factor "
+            "of each year and the factors editors record from payers’ contracts. A date of "
+            "service takes the factor in force that day.",
+            table="ConversionFactorTable",
+            filterset="ConversionFactorFilter",
+            export_name="conversion-factors",
+        ),
+        admin="ConversionFactorAdmin",
+    ),
+    Kind("payerrule", models.PayerRule, admin="PayerRuleAdmin"),
     # The articles, with their parts (edited on the article's admin page).
     Kind(
         "cpt",

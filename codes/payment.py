@@ -236,7 +236,7 @@ def estimate(case: Case, rules: PayerRules, conversion_factor: Sourced) -> Estim
         time_step = Step("Time units", time, "units", w, r, src)
     else:
         base, src, flag = code_base, case.base_units.source, case.base_units.unverified
-        w, r = f"{code} has {_units(base)}.", f"{payer} pays the code's base units."
+        w, r = f"{code} has {_num(base)} base units.", f"{payer} pays the code's base units."
         base_step = Step("Base units", base, "units", w, r, src, unverified=flag)
         time_step = _time_step(case.minutes, rules, code)
         time = time_step.value

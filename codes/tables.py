@@ -2,9 +2,11 @@
 
 import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from . import markup
 from .models import (
+    ConversionFactor,
     CptCode,
     Icd10Code,
     Modifier,
@@ -13,6 +15,7 @@ from .models import (
     PolicyUpdate,
     ProviderTaxonomy,
 )
+from .paths import code_url
 
 UNVERIFIED = '{} <span class="flag" title="From one secondary source or recalled">unverified</span>'
 
@@ -35,18 +38,50 @@ class Table(tables.Table):
         empty_text = "None recorded yet."
 
 
+NO_ARTICLE = '<span class="flag">No article yet</span>'
+SERVICE_TYPES = dict(CptCode.ServiceType.choices)
+
+
 class CptCodeTable(Table):
-    code = tables.Column("Code", linkify=True)
-    title = tables.Column("Title")
+    """The CPT codes readers can open: published articles, and anesthesia codes without an
+    article (rows of INDEX_COLUMNS, codes/models/payment.py)."""
+
+    code = tables.Column(
+        "Code", linkify=lambda record: code_url("codes:cpt-detail", record["code"])
+    )
+    title = tables.Column("Title", empty_values=())
     service_type = tables.Column("Service type", order_by=("service_type", "code"))
     section = tables.Column("Section", order_by=("section", "code"))
+    base_units = tables.Column(
+        "Base units", attrs={"td": {"class": "number"}}, order_by=("base_units", "code")
+    )
     place_of_service = tables.Column(
-        "Typical place of service", linkify=True, order_by=("place_of_service__code",)
+        "Typical place of service",
+        accessor="pos_code",
+        linkify=lambda record: code_url("codes:pos-detail", record["pos_code"]),
+        order_by=("pos_code", "code"),
     )
 
     class Meta(Table.Meta):
-        model = CptCode
-        fields = ("code", "title", "service_type", "section", "place_of_service")
+        sequence = ("code", "title", "service_type", "section", "base_units", "place_of_service")
+
+    def render_title(self, value, record):
+        return value if record["has_article"] else mark_safe(NO_ARTICLE)
+
+    def value_title(self, value, record):
+        return value if record["has_article"] else "No article yet"
+
+    def render_service_type(self, value):
+        return SERVICE_TYPES.get(value, value)
+
+    def value_service_type(self, value):
+        return SERVICE_TYPES.get(value, value)
+
+    def render_place_of_service(self, value, record):
+        return f"{value} {record['pos_name']}"
+
+    def value_place_of_service(self, value, record):
+        return f"{value} {record['pos_name']}"
 
 
 class ReferenceTable(Table):
@@ -232,3 +267,47 @@ class PolicyUpdateTable(Table):
 
     def value_reference(self, record):
         return record.reference  # exports: the text as written
+
+
+class ConversionFactorTable(Table):
+    """Conversion factors by payer and period, the latest first."""
+
+    payer = tables.Column("Payer", linkify=True, order_by=("payer__name", "-effective_from"))
+    label = tables.Column("Period", order_by=("effective_from", "payer__name"))
+    effective_from = tables.DateColumn("j M Y", verbose_name="From")
+    effective_to = tables.DateColumn("j M Y", verbose_name="To", default="Open")
+    clinicians = tables.Column("Clinicians", order_by=("clinicians", "-effective_from"))
+    amount = tables.Column("Dollars per unit", attrs={"td": {"class": "number"}})
+    source = tables.Column(
+        "Source", orderable=False, empty_values=("",), default="—", attrs={"td": {"class": "wrap"}}
+    )
+
+    class Meta(Table.Meta):
+        model = ConversionFactor
+        fields = ("payer", "label", "effective_from", "effective_to", "clinicians", "amount")
+        empty_text = "No conversion factor recorded yet."
+
+    def render_amount(self, value, record):
+        return flag_unverified(f"${value}", record)
+
+    def render_source(self, record):
+        return format_html_join("; ", "{}", ((link,) for link in record.source_links()))
+
+    def value_source(self, record):
+        return record.source
+
+
+class EstimateStepTable(Table):
+    """Every step of an estimate, payer by payer: the estimator's download."""
+
+    payer = tables.Column("Payer")
+    step = tables.Column("Step")
+    value = tables.Column("Value")
+    unit = tables.Column("Unit")
+    counted = tables.Column("Counted")
+    working = tables.Column("Working")
+    rule = tables.Column("Rule")
+    source = tables.Column("Source")
+
+    class Meta(Table.Meta):
+        orderable = False

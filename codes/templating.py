@@ -13,10 +13,35 @@ from functools import lru_cache
 
 from django.template import defaultfilters
 from django.templatetags.static import static
+from django.utils.safestring import SafeString
 from jinja2 import Environment
 
 from . import markup
+from .models import source_links
 from .paths import code_url
+
+
+@lru_cache(maxsize=4096)
+def sources(text: str) -> SafeString:
+    """A source text as links, separated by "; ": remembered, since an estimate cites the same
+    few sources on every page."""
+    return SafeString("; ".join(link.__html__() for link in source_links(text)))
+
+
+def figure(step) -> str:
+    """The figure of an estimate's step (codes/payment.py Step) as readers read it."""
+    if step.value is None:
+        return "—"
+    if step.unit == "$":
+        return f"${step.value:,.2f}"
+    if step.unit == "$ per unit":
+        return f"${step.value}"
+    return units(step.value)
+
+
+def units(value) -> str:
+    """Units as a payer writes them: whole units without a decimal, tenths with one."""
+    return f"{value:,.1f}" if value % 1 else f"{value:,.0f}"
 
 
 def environment(**options) -> Environment:
@@ -29,5 +54,9 @@ def environment(**options) -> Environment:
         markdown=markup.render,  # {{ section.body|markdown(3) }}: its headings start at <h3>
         markdown_note=markup.render_note,
         number="{:,}".format,  # 2,995
+        money="${:,.2f}".format,  # $1,440.90
+        units=units,  # 11.7, 10
+        sources=sources,  # a source text as links, "; " between them
+        figure=figure,  # a step of an estimate: $444.80, $20.4976, 11.7
     )
     return env

@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("codes/<cpt:code>/", views.cpt_detail, name="cpt-detail"),
     path("codes/<cpt:code>/preview/", views.cpt_preview, name="cpt-preview"),
+    path("codes/<cpt:code>/estimate/", views.estimate, name="estimate"),
     path("modifiers/<modifier:code>/", views.modifier_detail, name="modifier-detail"),
     path("taxonomies/<taxonomy:code>/", views.taxonomy_detail, name="taxonomy-detail"),
     path("icd10/", views.icd10_chapters, name="icd10-chapters"),

@@ -4,19 +4,22 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
-from . import article, kinds, tables
+from . import article, estimator, kinds, tables
 from .caching import cached_page
 from .models import (
+    BaseUnit,
     CptCode,
     Icd10Code,
     Modifier,
     Payer,
     PlaceOfService,
     ProviderTaxonomy,
+    RelatedCode,
     published,
 )
 from .search import query as search
@@ -81,19 +84,74 @@ def index(request, kind):
 
 @cached_page
 def home(request):
-    table = tables.CptCodeTable(CptCode.objects.listed(), caption="CPT codes on cptref")
+    table = tables.CptCodeTable(CptCode.objects.index_rows(), caption="CPT codes on cptref")
     return render(request, "codes/home.html", {"table": _paginated(request, table)})
 
 
 @cached_page
 def cpt_detail(request, code):
+    """The article of a code; for an anesthesia code without one, the page of its base units,
+    its section and the estimator."""
     if code != code.upper():
         return redirect("codes:cpt-detail", code.upper(), permanent=True)
     try:
         page = article.load(code)
     except CptCode.DoesNotExist:
-        raise Http404(f"There is no article for CPT code {code} yet.") from None
+        return anesthesia_code(request, code)
     return render(request, "codes/cpt_detail.html", {"article": page})
+
+
+def anesthesia_code(request, code):
+    message = f"There is no article for CPT code {code} yet."
+    base = _get_or_404(BaseUnit.objects.without_article(), message, code=code)
+    form = estimator.EstimateForm(None, figures=estimator.figures(request.content_state))
+    context = {
+        "record": base,
+        "code": code,
+        "form": form,
+        "neighbours": base.neighbours(),
+        "named_by": RelatedCode.objects.filter(published("cpt__"), code=code)
+        .select_related("cpt")
+        .order_by("cpt__code"),
+    }
+    return render(request, "codes/anesthesia_code.html", context)
+
+
+@cached_page
+def estimate(request, code):
+    """`/codes/<code>/estimate/?minutes=…&modifiers=…&payer=…&dos=…`: what the case pays, payer
+    by payer, with every step; `_export=csv|xlsx` downloads the steps."""
+    if code != code.upper():
+        return redirect(
+            f"{reverse('codes:estimate', args=[code.upper()])}?{request.GET.urlencode()}"
+        )
+    figures = estimator.figures(request.content_state)
+    base = figures.base_units.get(code)
+    if base is None:
+        raise Http404(f"There are no base units for CPT code {code} on cptref, so no estimate.")
+    data = request.GET if set(request.GET) - {"_export"} else None
+    if data is not None and not data.get("dos"):
+        # A link to an estimate names its date of service, so that it gives the same answer
+        # tomorrow: an empty date is today's, written into the address.
+        query = request.GET.copy()
+        query["dos"] = timezone.localdate().isoformat()
+        return redirect(f"{request.path}?{query.urlencode()}")
+    form = estimator.EstimateForm(data, figures=figures)
+    worked = None
+    if form.is_bound and form.is_valid():
+        worked = estimator.work_out(code, base.sourced(), form)
+    export_format = request.GET.get("_export")
+    if worked is not None and TableExport.is_valid_format(export_format):
+        table = tables.EstimateStepTable(worked.step_rows())
+        return TableExport(export_format, table).response(f"estimate-{code}.{export_format}")
+    context = {
+        "code": code,
+        "base_units": base,
+        "form": form,
+        "worked": worked,
+        "export_links": _export_links(request),
+    }
+    return render(request, "codes/estimate.html", context)
 
 
 @never_cache
@@ -172,9 +230,18 @@ def icd10_detail(request, code):
 
 @cached_page
 def payer_detail(request, slug):
-    payer = _get_or_404(Payer.objects, f"There is no payer “{slug}” on cptref.", slug=slug)
+    """A payer's coverage notes, how it counts anesthesia units and its conversion factors."""
+    payers = Payer.objects.select_related("anesthesia_rule")
+    payer = _get_or_404(payers, f"There is no payer “{slug}” on cptref.", slug=slug)
+    factors = tables.ConversionFactorTable(
+        payer.conversion_factors.select_related("payer"),
+        caption=f"Anesthesia conversion factors of {payer.name}",
+        exclude=("payer",),
+        orderable=False,
+    )
+    extra = {"factors": factors, "has_rule": hasattr(payer, "anesthesia_rule")}
     caption = f"CPT codes with {payer.name} coverage notes"
-    return _record_page(request, "payer", payer, tables.PayerCptTable, caption)
+    return _record_page(request, "payer", payer, tables.PayerCptTable, caption, extra)
 
 
 @cached_page

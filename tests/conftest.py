@@ -30,6 +30,12 @@ PAGE_KINDS = {
     "icd10": "/icd10/M48.04/",
     "payer": "/payers/aetna/",
     "pos": "/places-of-service/21/",
+    "anesthesia-code": "/codes/00670/",
+    "estimate": "/codes/00620/estimate/?minutes=176&ps=P3&modifiers=QK+QX&payer=medicare"
+    "&payer=aetna&dos=2026-03-02",
+    "estimate-errors": "/codes/00670/estimate/?minutes=1441&modifiers=QZ+QK&payer=medicare"
+    "&dos=2026-03-02",
+    "conversion-factors": "/conversion-factors/",
     "policy-updates": "/policy-updates/",
     "search": "/search/?q=stenosis+thoracic",
     "search-one-kind": "/search/?q=stenosis&kind=icd10",

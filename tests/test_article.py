@@ -82,9 +82,11 @@ def test_review_dates_come_back_as_dates(cpt_00620):
 
 def test_related_codes_link_only_where_the_site_has_the_code(cpt_00620):
     make_cpt(code="00625")
+    RelatedCode.objects.create(cpt=cpt_00620, code="10021", description="Not an anesthesia code")
     related = {row.code: row.url for row in article.load("00620").related}
-    assert related["00625"] == "/codes/00625/"
-    assert related["00626"] is None
+    assert related["00625"] == "/codes/00625/"  # its article
+    assert related["00626"] == "/codes/00626/"  # an anesthesia code: its base units page
+    assert related["10021"] is None  # neither an article nor base units
     assert sorted(related) == sorted(
         RelatedCode.objects.filter(cpt=cpt_00620).values_list("code", flat=True)
     )

@@ -89,9 +89,9 @@ def test_pages_are_private_when_the_site_requires_a_login(client, cpt_00620, set
 
 
 def test_errors_and_redirects_are_not_cached(client, content):
-    missing = reverse("codes:cpt-detail", args=["00640"])
+    missing = reverse("codes:cpt-detail", args=["10021"])  # not an anesthesia code: no page
     assert client.get(missing).status_code == 404
-    make_cpt(code="00640", title="Anesthesia for a new code")
+    make_cpt(code="10021", title="A new surgery code", service_type="surgery")
     assert client.get(missing).status_code == 200
     assert client.get("/icd10/m4804/").status_code == 301
 

@@ -27,6 +27,7 @@ from codes.export import (
 )
 from codes.models import (
     ArticleSection,
+    BaseUnit,
     ChangeLogEntry,
     CptCode,
     CptDiagnosis,
@@ -37,6 +38,7 @@ from codes.models import (
     Payer,
     PlaceOfService,
     PolicyUpdate,
+    QualifyingCircumstance,
     RelatedCode,
 )
 
@@ -112,6 +114,13 @@ def add_editorial_content() -> None:
     modifier.note = "Edited by an editor ✓"
     modifier.edited_at = timezone.now()  # as the admin sets it
     modifier.save()
+    for record in [
+        BaseUnit.objects.get(code="00670"),
+        QualifyingCircumstance.objects.get(code="99140"),
+    ]:
+        record.note = "Checked against this year's file"
+        record.edited_at = timezone.now()
+        record.save()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -163,6 +172,7 @@ def test_export_keeps_only_the_reference_records_the_content_needs_or_editors_ch
         "blue-cross-blue-shield",
         "cigna-health",
         "humana",
+        "medicare",  # its conversion factors and rules are content
         "unitedhealthcare",
     ]
     everything = export(all_reference=True)

@@ -78,8 +78,22 @@ def test_cpt_index_filters_by_section_and_service_type(client, content):
     make_cpt(code="10021", section="Surgery › General", service_type="surgery")
     response = client.get("/codes/", {"section": "Anesthesia › Head"})
     assert codes_in(response, "codes") == ["00100"]
-    response = client.get("/codes/", {"service_type": "anesthesiology"})
+    response = client.get("/codes/", {"service_type": "anesthesiology", "article": "yes"})
     assert codes_in(response, "codes") == ["00100", "00620"]
+    response = client.get("/codes/", {"service_type": "surgery"})
+    assert codes_in(response, "codes") == ["10021"]
+    spine = {"section": "Anesthesia › Spine and Spinal Cord", "article": "no"}
+    assert codes_in(client.get("/codes/", spine), "codes") == [
+        "00600",
+        "00604",
+        "00625",
+        "00626",
+        "00630",
+        "00632",
+        "00635",
+        "00640",
+        "00670",
+    ]
 
 
 def test_taxonomy_index_filters_by_grouping_and_classification(client, content):
@@ -155,7 +169,7 @@ def test_garbage_parameters_give_a_sensible_page(client, tree, url, params):
 def test_a_page_past_the_end_shows_the_last_page(client, content):
     for n in range(60):
         make_cpt(code=f"{n + 1:05d}")
-    response = client.get("/codes/", {"page": "99999"})
+    response = client.get("/codes/", {"page": "99999", "article": "yes"})
     assert "Page 2 of 2" in response.content.decode()
     assert CptCode.objects.count() == 61
 
@@ -172,7 +186,7 @@ def test_an_invalid_filter_is_explained_not_applied(client, tree):
     [
         (
             "/codes/",
-            {"service_type": "anesthesiology"},
+            {"service_type": "anesthesiology", "article": "yes"},
             "Code",
             lambda: CptCode.objects.filter(service_type="anesthesiology"),
         ),
@@ -210,11 +224,13 @@ def test_csv_export_of_each_index_matches_its_filter(
 def test_payer_export_lists_every_payer_with_its_count(client, content):
     rows = exported_csv(client.get("/payers/", {"_export": "csv"}))
     assert rows[0] == ["Payer", "CPT codes linked"]
-    assert ["Aetna", "1"] in rows and len(rows) == 5
+    assert ["Aetna", "1"] in rows and ["Medicare", "0"] in rows and len(rows) == 6
 
 
 def test_cpt_index_sorts_by_title(client, content):
     make_cpt(code="00100", title="A head code")
-    response = client.get("/codes/", {"sort": "-title"})
+    articles = {"article": "yes"}
+    response = client.get("/codes/", {"sort": "-title", **articles})
     assert codes_in(response, "codes") == ["00620", "00100"]
-    assert codes_in(client.get("/codes/", {"sort": "title"}), "codes") == ["00100", "00620"]
+    response = client.get("/codes/", {"sort": "title", **articles})
+    assert codes_in(response, "codes") == ["00100", "00620"]

@@ -86,7 +86,15 @@ def test_the_backup_writes_every_kind_parents_first():
 
 
 def test_search_groups_follow_the_documents_order():
-    assert list(search.labels()) == ["cpt", "icd10", "modifier", "taxonomy", "payer", "pos"]
+    assert list(search.labels()) == [
+        "cpt",
+        "anescode",
+        "icd10",
+        "modifier",
+        "taxonomy",
+        "payer",
+        "pos",
+    ]
 
 
 def test_every_content_table_bumps_the_version():

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.views.defaults import server_error
 
-from codes.models import ArticleSection, CptPayer
+from codes.models import ArticleSection, CptPayer, ProviderTaxonomy
 
 from .conftest import SEED
 
@@ -109,8 +109,8 @@ def test_article_shows_code_overview_and_linked_records(client, content):
     assert "Intervertebral disc disorders with myelopathy, thoracic region" in page
     assert "Nurse Anesthetist, Certified Registered" in page
     assert '<th scope="col"' in body and "<caption>Modifiers used with 00620</caption>" in body
-    # Related codes without an article are listed, not linked.
-    assert "<code>00625</code>" in body and 'href="/codes/00625/"' not in body
+    # Related codes without an article link to their code's page (base units, estimator).
+    assert '<a href="/codes/00625/"><code>00625</code></a>' in body
 
 
 def test_breadcrumbs_lead_back_to_the_index(client, content):
@@ -297,3 +297,13 @@ def test_the_article_lists_the_codes_of_its_section_range(client, content):
     for code in ["00600", "00604", "00625", "00626", "00630", "00632", "00635", "00640", "00670"]:
         assert f"<code>{code}</code>" in related
     assert "Anesthesia › Spine and Spinal Cord (00600–00670)" in related
+
+
+def test_a_taxonomy_display_name_is_flagged_only_when_the_record_is_unverified(client, content):
+    def display_name(code: str) -> str:
+        page = client.get(f"/taxonomies/{code}/").content.decode()
+        return page[page.index("<dt>Display name</dt>") :].split("</dd>", 1)[0]
+
+    assert "unverified" not in display_name("207L00000X")  # NUCC's name, verified
+    ProviderTaxonomy.objects.filter(code="207L00000X").update(confidence="medium")
+    assert '<span class="flag">unverified</span>' in display_name("207L00000X")

@@ -1,7 +1,8 @@
 """What readers may see is said once (codes/models/base.py `published`): an article that is a
 draft, in review (waiting to be published) or archived (withdrawn) reaches no reader by any path:
 its page, search, the indexes and their downloads, the counts and tables of the records it links
-to, the policy updates, the related codes of a published article, and the filters."""
+to, the policy updates, the related codes of a published article, and the filters. Its code, an
+anesthesia code, stays public as the code's own page (base units), with nothing of the article."""
 
 import csv
 import io
@@ -58,20 +59,27 @@ def text(client, path: str) -> str:
     return response.content.decode()
 
 
-def test_its_page_is_the_404_page(client, unpublished):
-    assert client.get(reverse("codes:cpt-detail", args=[HIDDEN])).status_code == 404
+def test_its_code_page_shows_the_base_units_and_nothing_of_the_article(client, unpublished):
+    page = text(client, reverse("codes:cpt-detail", args=[HIDDEN]))
+    assert "No article yet" in page and WORD not in page
+    assert "<dt>Base units</dt><dd>3," in page  # 00640: 3 base units (CMS CY2022)
 
 
 def test_search_finds_it_neither_by_code_nor_by_words(client, unpublished):
-    assert client.get(f"/search/?q={HIDDEN}").status_code == 200  # no jump to its page
-    assert "cpt" not in search.search("0064").counts  # nor among the codes it begins
+    # The code goes to the code's own page; the article's words find nothing.
+    assert client.get(f"/search/?q={HIDDEN}")["Location"] == f"/codes/{HIDDEN}/"
+    assert "cpt" not in search.search("0064").counts
+    assert HIDDEN in [hit.code for hit in search.search("0064").groups[0].hits]
     assert search.search(WORD).counts == {}
     assert HIDDEN not in text(client, f"/search/?q={WORD}")
 
 
 def test_the_indexes_and_their_downloads_leave_it_out(client, unpublished):
     for path in ["/", "/codes/", "/codes/?_export=csv", "/policy-updates/?_export=csv"]:
-        assert HIDDEN not in text(client, path) and WORD not in text(client, path), path
+        assert WORD not in text(client, path), path
+    assert HIDDEN not in text(client, "/")  # the articles
+    rows = {row[0]: row for row in csv.reader(io.StringIO(text(client, "/codes/?_export=csv")))}
+    assert rows[HIDDEN][1] == "No article yet"
     rows = list(csv.reader(io.StringIO(text(client, "/policy-updates/?_export=csv"))))
     assert len(rows) == 1 + PolicyUpdate.objects.filter(cpt__code="00620").count()
     assert WORD.title() not in text(client, "/codes/")  # not among the section filter's choices
@@ -100,10 +108,9 @@ def test_the_records_it_links_to_neither_list_nor_count_it(client, unpublished):
         assert rows[key] == str(count), path
 
 
-def test_a_published_article_does_not_link_to_it(client, unpublished):
+def test_a_published_article_links_to_the_code_page_not_the_article(client, unpublished):
     html = text(client, reverse("codes:cpt-detail", args=["00620"]))
-    assert HIDDEN in html  # named as a related code, without a link
-    assert f'href="/codes/{HIDDEN}/"' not in html
+    assert f'href="/codes/{HIDDEN}/"' in html and WORD not in html
 
 
 def test_once_published_every_path_shows_it(client, unpublished):
@@ -112,7 +119,8 @@ def test_once_published_every_path_shows_it(client, unpublished):
     assert client.get(reverse("codes:cpt-detail", args=[HIDDEN])).status_code == 200
     assert search.search(WORD).counts == {"cpt": 1}
     assert [hit.code for hit in search.search("0064").groups[0].hits] == [HIDDEN]
+    assert "anescode" not in search.search(HIDDEN).counts  # no longer a code without article
     assert HIDDEN in text(client, "/codes/?_export=csv")
     assert f"/codes/{HIDDEN}/" in text(client, "/modifiers/QS/")
     assert WORD in text(client, "/policy-updates/")
-    assert f'href="/codes/{HIDDEN}/"' in text(client, reverse("codes:cpt-detail", args=["00620"]))
+    assert WORD in text(client, reverse("codes:cpt-detail", args=[HIDDEN]))

@@ -124,7 +124,8 @@ def test_icd10_index_queries_do_not_grow_with_page_size(
     [
         # 1 record, 1 linked CPT codes.
         ("/taxonomies/207L00000X/", 2),
-        ("/payers/aetna/", 2),
+        # 1 payer with its anesthesia rules, 1 its conversion factors, 1 linked CPT codes.
+        ("/payers/aetna/", 3),
         ("/places-of-service/21/", 2),
         # 1 record, 1 count of children, 1 linked CPT codes (the fixtures give it no ancestors
         # and no children; tests/test_icd10.py counts a page inside the tree).

@@ -31,13 +31,22 @@ pytestmark = pytest.mark.django_db
 Status = CptCode.Status
 UNPUBLISHED = [Status.DRAFT, Status.REVIEW, Status.ARCHIVED]
 SECRET = "Quokkalike embargoed wording"
+# Not an anesthesia code: without a published article it has no page at all (an anesthesia code
+# has its base-units page: tests/test_published.py).
+HIDDEN = "10021"
 
 
 @pytest.fixture
 def hidden(content):
     """An article linked to a modifier, a place of service and a payer, with a word that only it
     has; its status is set by each test."""
-    cpt = make_cpt(code="00640", title="Hidden test article", place_of_service_id=None)
+    cpt = make_cpt(
+        code=HIDDEN,
+        title="Hidden test article",
+        service_type=CptCode.ServiceType.SURGERY,
+        section="Surgery › General",
+        place_of_service_id=None,
+    )
     cpt.place_of_service = PlaceOfService.objects.get(code="21")
     cpt.save()
     ArticleSection.objects.create(cpt=cpt, heading="Summary", slug="summary", body=SECRET)
@@ -63,7 +72,7 @@ def public_pages(client):
         "/places-of-service/21/",
         "/policy-updates/",
         f"/search/?q={SECRET.split()[0]}",
-        "/search/?q=0064",
+        f"/search/?q={HIDDEN[:4]}",
     ]
     return {url: client.get(url).content.decode() for url in urls}
 
@@ -71,23 +80,24 @@ def public_pages(client):
 @pytest.mark.parametrize("status", UNPUBLISHED)
 def test_readers_never_see_an_unpublished_article(client, hidden, status):
     set_status(hidden, status)
-    assert client.get("/codes/00640/").status_code == 404
+    assert client.get(f"/codes/{HIDDEN}/").status_code == 404
     for url, page in public_pages(client).items():
-        assert "00640" not in page, url
+        assert HIDDEN not in page, url
         assert "Hidden policy change" not in page, url
     # An exact code does not jump to it either.
-    assert client.get("/search/?q=00640").status_code == 200
+    assert client.get(f"/search/?q={HIDDEN}").status_code == 200
 
 
 def test_readers_see_the_article_everywhere_once_published(client, hidden):
     set_status(hidden, Status.PUBLISHED)
-    assert client.get("/codes/00640/").status_code == 200
+    assert client.get(f"/codes/{HIDDEN}/").status_code == 200
     pages = public_pages(client)
-    for url in ["/", "/codes/", "/modifiers/QS/", "/places-of-service/21/", "/search/?q=0064"]:
-        assert "00640" in pages[url], url
+    for url in ["/", "/codes/", "/modifiers/QS/", "/places-of-service/21/"]:
+        assert HIDDEN in pages[url], url
+    assert HIDDEN in pages[f"/search/?q={HIDDEN[:4]}"]
     assert "Hidden policy change" in pages["/policy-updates/"]
-    assert "00640" in pages[f"/search/?q={SECRET.split()[0]}"]
-    assert client.get("/search/?q=00640")["Location"] == "/codes/00640/"
+    assert HIDDEN in pages[f"/search/?q={SECRET.split()[0]}"]
+    assert client.get(f"/search/?q={HIDDEN}")["Location"] == f"/codes/{HIDDEN}/"
 
 
 def test_counts_of_linked_codes_leave_out_unpublished_articles(client, hidden):
@@ -100,12 +110,16 @@ def test_counts_of_linked_codes_leave_out_unpublished_articles(client, hidden):
     assert counts[Status.PUBLISHED] == counts[Status.DRAFT] + 1
 
 
-def test_a_related_code_links_only_to_a_published_article(client, hidden, cpt_00620):
+def test_a_related_code_links_to_the_page_readers_may_open(client, cpt_00620):
+    """00640 is an anesthesia code: before its article is published its page is the code's own
+    (base units), never the draft."""
     assert cpt_00620.related_codes.filter(code="00640").exists()  # in the seed article
-    set_status(hidden, Status.DRAFT)
-    assert 'href="/codes/00640/"' not in client.get("/codes/00620/").content.decode()
-    set_status(hidden, Status.PUBLISHED)
+    draft = make_cpt(code="00640", title=SECRET, status=Status.DRAFT)
     assert 'href="/codes/00640/"' in client.get("/codes/00620/").content.decode()
+    page = client.get("/codes/00640/").content.decode()
+    assert "No article yet" in page and SECRET not in page
+    set_status(draft, Status.PUBLISHED)
+    assert SECRET in client.get("/codes/00640/").content.decode()
 
 
 def test_groups_split_writing_from_publishing(db):
@@ -186,7 +200,7 @@ def test_a_reviewer_publishes_and_the_change_log_records_it(client, reviewer, co
 
 def test_the_preview_is_for_editors_only_and_marked(client, editor, hidden):
     set_status(hidden, Status.DRAFT)
-    url = reverse("codes:cpt-preview", args=["00640"])
+    url = reverse("codes:cpt-preview", args=[HIDDEN])
     assert client.get(url)["Location"].startswith("/accounts/login/")
     outsider = User.objects.create_user("outsider", password="x-long-password-1")
     client.force_login(outsider)
@@ -202,7 +216,7 @@ def test_the_preview_is_for_editors_only_and_marked(client, editor, hidden):
     assert "no-cache" in response["Cache-Control"] and "ETag" not in response
     # Readers still get the 404 page, even after an editor's preview.
     client.logout()
-    assert client.get("/codes/00640/").status_code == 404
+    assert client.get(f"/codes/{HIDDEN}/").status_code == 404
 
 
 def test_the_article_shows_review_and_update_dates(client, cpt_00620):
@@ -297,9 +311,9 @@ def test_who_sees_an_article_of_each_status(client, request, hidden, status, who
     set_status(hidden, status)
     if who != "anonymous":
         client.force_login(request.getfixturevalue(who))
-    public = client.get("/codes/00640/")
+    public = client.get(f"/codes/{HIDDEN}/")
     assert public.status_code == (200 if status == Status.PUBLISHED else 404)
-    preview = client.get(reverse("codes:cpt-preview", args=["00640"]))
+    preview = client.get(reverse("codes:cpt-preview", args=[HIDDEN]))
     if who == "anonymous":
         assert preview.status_code == 302 and "/accounts/login/" in preview["Location"]
     else:

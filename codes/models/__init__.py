@@ -1,7 +1,8 @@
 """The models of the codes app, by subject: what they share (base), the public code sets
-(reference), CPT codes with their articles (articles), what editors record over time (editorial)
-and what the site derives from the content (site). Every kind of content is declared once, with
-its listing, search document and editors' rights, in codes/kinds.py.
+(reference), what anesthesia pays (payment), CPT codes with their articles (articles), what
+editors record over time (editorial) and what the site derives from the content (site). Every
+kind of content is declared once, with its listing, search document and editors' rights, in
+codes/kinds.py.
 
 Every model has a natural key so fixtures name codes, never numeric ids, a version that refuses a
 save based on a stale copy (codes/locking.py) and a history of its changes (django-simple-history).
@@ -39,6 +40,13 @@ from .base import (
     taxonomy_name,
 )
 from .editorial import ChangeLogEntry, PolicyUpdate
+from .payment import (
+    INDEX_COLUMNS,
+    BaseUnit,
+    ConversionFactor,
+    PayerRule,
+    QualifyingCircumstance,
+)
 from .reference import LISTED, Icd10Code, Modifier, Payer, PlaceOfService, ProviderTaxonomy
 from .site import ContentVersion, SearchEntry
 
@@ -51,11 +59,14 @@ __all__ = [
     "POS_PATTERN",
     "PUBLISHED",
     "TAXONOMY_PATTERN",
+    "INDEX_COLUMNS",
     "ArticlePart",
+    "BaseUnit",
     "ArticleSection",
     "ChangeLogEntry",
     "CodeField",
     "Confidence",
+    "ConversionFactor",
     "ContentVersion",
     "CptCode",
     "CptDiagnosis",
@@ -68,9 +79,11 @@ __all__ = [
     "NaturalKeyManager",
     "NaturalKeyModel",
     "Payer",
+    "PayerRule",
     "PlaceOfService",
     "PolicyUpdate",
     "ProviderTaxonomy",
+    "QualifyingCircumstance",
     "RelatedCode",
     "SearchEntry",
     "SourceLink",

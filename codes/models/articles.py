@@ -2,7 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from ..paths import code_url
@@ -20,6 +20,7 @@ from .base import (
     unique_code,
     validate_cpt_code,
 )
+from .payment import INDEX_COLUMNS, BaseUnit
 from .reference import Icd10Code, Modifier, Payer, PlaceOfService, ProviderTaxonomy
 
 
@@ -29,8 +30,24 @@ class CptCodeQuerySet(models.QuerySet):
         return self.filter(published())
 
     def listed(self):
-        """The CPT index's rows: published articles with their typical place of service."""
+        """Published articles with their typical place of service."""
         return self.published().select_related("place_of_service")
+
+    def index_rows(self):
+        """Published articles as rows of the CPT index (INDEX_COLUMNS), with their base units
+        where the code has them."""
+        units = BaseUnit.objects.filter(code=OuterRef("code")).values("units")[:1]
+        return (
+            self.published()
+            .annotate(
+                pos_code=F("place_of_service__code"),
+                pos_name=F("place_of_service__name"),
+                base_units=Subquery(units),
+                has_article=Value(True),
+            )
+            .values(*INDEX_COLUMNS)
+            .order_by()
+        )
 
 
 class CptCode(NaturalKeyModel):

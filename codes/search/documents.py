@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..models import (
     ArticleSection,
+    BaseUnit,
     CptCode,
     Icd10Code,
     Modifier,
@@ -24,12 +25,14 @@ from ..models import (
 
 @dataclass(frozen=True)
 class Source:
-    """Rows of `model` make up the document whose id is in column `key`; a change to one of
-    `columns` refreshes it."""
+    """Rows of `model` make up the document whose id is in column `key`, or, with `by`, the
+    documents whose column `by` equals the row's column `key` (an article and the base units of
+    its code); a change to one of `columns` refreshes them."""
 
     model: type
     key: str
     columns: tuple[str, ...]
+    by: str = ""
 
     @property
     def table(self) -> str:
@@ -38,10 +41,10 @@ class Source:
 
 @dataclass(frozen=True)
 class Document:
-    group: int  # the place of its results on the search page, and its tag in the index
+    group: int  # the place of its results on the search page (lowest first)
     sources: tuple[Source, ...]  # the record's own table first (key "id")
     code: str
-    title: str
+    title: str = "''"
     body: str = "''"
     detail: str = "''"
     condition: str = ""  # only the records for which this holds are indexed
@@ -65,7 +68,7 @@ class Document:
 NEWLINE = {"sqlite": "char(10)", "postgresql": "chr(10)"}
 
 ARTICLE = Document(
-    group=1,
+    group=10,
     sources=(
         Source(CptCode, "id", ("code", "title", "section", "status")),
         Source(ArticleSection, "cpt_id", ("cpt_id", "heading", "body", "position")),
@@ -87,8 +90,22 @@ ARTICLE = Document(
     },
 )
 
+# An anesthesia code without a published article: found by its code (its page is the code's
+# own), marked as such; no words, since the site ships no descriptor.
+ANESTHESIA_CODE = Document(
+    group=15,
+    sources=(
+        Source(BaseUnit, "id", ("code", "units")),
+        Source(CptCode, "code", ("code", "status"), by="code"),
+    ),
+    code="c.code",
+    detail="'No article yet · ' || c.units || ' base units'",
+    condition=f"NOT EXISTS (SELECT 1 FROM codes_cptcode a WHERE a.code = c.code "
+    f"AND {published_sql('a')})",
+)
+
 DIAGNOSIS = Document(
-    group=2,
+    group=20,
     sources=(Source(Icd10Code, "id", ("code", "description", "kind", "billable")),),
     code="c.code",
     title="c.description",
@@ -97,7 +114,7 @@ DIAGNOSIS = Document(
 )
 
 MODIFIER = Document(
-    group=3,
+    group=30,
     sources=(
         Source(
             Modifier,
@@ -112,7 +129,7 @@ MODIFIER = Document(
 )
 
 TAXONOMY = Document(
-    group=4,
+    group=40,
     sources=(
         Source(
             ProviderTaxonomy,
@@ -128,14 +145,14 @@ TAXONOMY = Document(
 )
 
 PAYER = Document(
-    group=5,
+    group=50,
     sources=(Source(Payer, "id", ("slug", "name")),),
     code="c.slug",
     title="c.name",
 )
 
 PLACE_OF_SERVICE = Document(
-    group=6,
+    group=60,
     sources=(Source(PlaceOfService, "id", ("code", "name", "description")),),
     code="c.code",
     title="c.name",

@@ -121,8 +121,8 @@ class Hit:
 
 
 def tags() -> dict[str, int]:
-    """kind -> its tag in the index's row ids."""
-    return {kind.name: kind.document.group for kind in kinds.searchable()}
+    """kind -> its tag in the index's row ids (codes/derived.py gives them)."""
+    return {kind.name: tag for tag, kind in enumerate(kinds.searchable(), start=1)}
 
 
 class SqliteEngine:

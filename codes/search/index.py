@@ -8,27 +8,26 @@ ICD-10-CM import are searchable in the same transaction), and the entries themse
 installed after each migrate (codes/derived.py) and by `manage.py rebuild_search_index`, so no
 migration needs to know a document.
 
-On SQLite a row's id is `group << 40 | record id`: the kind is read from the id for free (reading
-the stored `kind` column made counting twice as slow), and a range of ids is one kind.
+On SQLite a row's id is `tag << 40 | record id`, the tag being the kind's place among the
+searchable kinds: the kind is read from the id for free (reading the stored `kind` column made
+counting twice as slow), and a range of ids is one kind.
 """
 
 from dataclasses import dataclass
 
 from .documents import Document
 
-REF_BITS = 40  # record ids below 2**40; kinds (groups) up to 2**23
+REF_BITS = 40  # record ids below 2**40; kinds up to 2**23
 
 
 @dataclass(frozen=True)
 class Indexed:
-    """A kind of record in the index: its name (`kind`, at most 10 characters) and document."""
+    """A kind of record in the index: its name (`kind`, at most 10 characters), its document and
+    its tag (1, 2, ... in the order of the search page)."""
 
     kind: str
     document: Document
-
-    @property
-    def tag(self) -> int:
-        return self.document.group
+    tag: int
 
     def rowid(self, ref: str) -> str:
         return f"(({self.tag} << {REF_BITS}) + {ref})"
@@ -53,29 +52,40 @@ COLUMNS = "kind, ref, code, title, body, detail"
 # -- SQLite --------------------------------------------------------------------------------------
 
 
+def _sqlite_refresh(entry: Indexed, source, row: str, delete: bool = True) -> str:
+    """Drop and write again the entries of the documents that `row` (NEW or OLD) of `source`
+    makes up."""
+    table = entry.document.table
+    if source.by:
+        where = f"c.{source.by} = {row}.{source.key}"
+        drop = (
+            f"DELETE FROM codes_search WHERE rowid IN "
+            f"(SELECT {entry.rowid('c.id')} FROM {table} c WHERE {where}); "
+        )
+    else:
+        ref = f"{row}.{source.key}"
+        where = f"c.id = {ref}"
+        drop = f"DELETE FROM codes_search WHERE rowid = {entry.rowid(ref)}; "
+    select = entry.document.select("sqlite", entry.kind, where, rowid=entry.rowid("c.id"))
+    return (drop if delete else "") + f"INSERT INTO codes_search (rowid, {COLUMNS}) {select};"
+
+
 def sqlite_triggers(indexed: list[Indexed]) -> list[str]:
     statements = []
     for entry in indexed:
-
-        def refresh(ref: str, entry=entry, delete=True) -> str:
+        for source in entry.document.sources:
             # Deleting an entry that is not there is not free: FTS5 writes out its pending terms
             # first, which made the ICD-10-CM import twice as slow. A new record has none yet.
-            select = entry.document.select(
-                "sqlite", entry.kind, f"c.id = {ref}", rowid=entry.rowid("c.id")
-            )
-            return (
-                f"DELETE FROM codes_search WHERE rowid = {entry.rowid(ref)}; " if delete else ""
-            ) + f"INSERT INTO codes_search (rowid, {COLUMNS}) {select};"
-
-        for source in entry.document.sources:
-            own = source.key == "id"
+            new_record = source.key == "id" and not source.by
             events = {
-                "insert": ("INSERT", refresh(f"NEW.{source.key}", delete=not own)),
+                "insert": ("INSERT", _sqlite_refresh(entry, source, "NEW", delete=not new_record)),
                 "update": (
                     f"UPDATE OF {', '.join(source.columns)}",
-                    refresh(f"OLD.{source.key}") + " " + refresh(f"NEW.{source.key}"),
+                    _sqlite_refresh(entry, source, "OLD")
+                    + " "
+                    + _sqlite_refresh(entry, source, "NEW"),
                 ),
-                "delete": ("DELETE", refresh(f"OLD.{source.key}")),
+                "delete": ("DELETE", _sqlite_refresh(entry, source, "OLD")),
             }
             for event, (when, action) in events.items():
                 statements.append(
@@ -128,17 +138,30 @@ def postgresql_triggers(indexed: list[Indexed]) -> list[str]:
             key, table = source.key, source.table
             changed = " OR ".join(f"n.{col} IS DISTINCT FROM o.{col}" for col in source.columns)
             function = f"codes_search_sync_{kind}_{table}"
+
+            def ids(values: str, source=source, entry=entry) -> str:
+                """The ids of the documents that the rows' `values` of the key make up."""
+                if not source.by:
+                    return f"ARRAY({values})"
+                return (
+                    f"ARRAY(SELECT c.id FROM {entry.document.table} c "
+                    f"WHERE c.{source.by} IN ({values}))"
+                )
+
+            add = "add" if key == "id" and not source.by else "refresh"
             statements.append(
                 f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                 f"IF TG_OP = 'INSERT' THEN "
-                f"PERFORM codes_search_{'add' if key == 'id' else 'refresh'}_{kind}("
-                f"ARRAY(SELECT {key} FROM new_rows)); "
+                f"PERFORM codes_search_{add}_{kind}({ids(f'SELECT {key} FROM new_rows')}); "
                 f"ELSIF TG_OP = 'UPDATE' THEN "
-                f"PERFORM codes_search_refresh_{kind}(ARRAY("
-                f"SELECT unnest(ARRAY[o.{key}, n.{key}]) FROM new_rows n "
-                f"JOIN old_rows o ON o.id = n.id WHERE {changed})); "
+                f"PERFORM codes_search_refresh_{kind}("
+                + ids(
+                    f"SELECT unnest(ARRAY[o.{key}, n.{key}]) FROM new_rows n "
+                    f"JOIN old_rows o ON o.id = n.id WHERE {changed}"
+                )
+                + "); "
                 f"ELSIF TG_OP = 'DELETE' THEN "
-                f"PERFORM codes_search_refresh_{kind}(ARRAY(SELECT {key} FROM old_rows)); "
+                f"PERFORM codes_search_refresh_{kind}({ids(f'SELECT {key} FROM old_rows')}); "
                 f"ELSE "  # TRUNCATE, as `flush` does
                 f"DELETE FROM codes_search WHERE kind = '{kind}'; "
                 f"PERFORM codes_search_refresh_{kind}(ARRAY(SELECT id FROM "

@@ -16,6 +16,7 @@ from django.db.models import Q
 from .. import kinds
 from ..models import (
     LISTED,
+    BaseUnit,
     CptCode,
     Icd10Code,
     Modifier,
@@ -43,6 +44,7 @@ class CodeSet:
     model: type
     shape: re.Pattern  # what a beginning of one of its codes looks like
     listed: Q = field(default_factory=Q)
+    manager: str = "all"  # the method of its manager that gives the codes readers may open
 
     def form(self, token: str) -> str | None:
         """`token` as this code set writes its codes, if it could begin one."""
@@ -54,7 +56,8 @@ class CodeSet:
         # A range on the code uses its unique index on both databases; startswith keeps it exact
         # whatever the collation.
         after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        rows = self.model.objects.filter(self.listed, code__gte=prefix, code__lt=after)
+        rows = getattr(self.model.objects, self.manager)()
+        rows = rows.filter(self.listed, code__gte=prefix, code__lt=after)
         return rows.filter(code__startswith=prefix).order_by("code")
 
 
@@ -64,6 +67,13 @@ CODE_SETS = [
         CptCode,
         re.compile(r"[0-9]{1,4}|[0-9]{4}[0-9FTU]"),
         listed=published(),  # as in the index: readers see published articles only
+    ),
+    # Anesthesia codes without an article have a page of their own.
+    CodeSet(
+        "anescode",
+        BaseUnit,
+        re.compile(r"[0-9]{1,4}|[0-9]{4}[0-9FTU]"),
+        manager="without_article",
     ),
     CodeSet(
         "icd10",

@@ -1,0 +1,118 @@
+"""The anesthesia payment fixtures say what their sources say: every base unit, conversion factor,
+qualifying-circumstance unit and Medicare rule is checked against the copy of the reference facts
+in fixtures/sources/ (facts.json and the CMS file). A figure changed in one and not the other
+fails here, naming both."""
+
+import csv
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+FACTS = json.loads((FIXTURES / "sources" / "facts.json").read_text())
+CMS_FILE = FIXTURES / "sources" / "cms" / "anesthesia_base_units_cy2022.csv"
+
+
+def records(name: str, model: str) -> list[dict]:
+    rows = json.loads((FIXTURES / name).read_text())
+    return [row["fields"] for row in rows if row["model"] == model]
+
+
+def urls(source) -> set[str]:
+    text = " ".join(source) if isinstance(source, list) else source
+    return set(re.findall(r"https?://\S+", text))
+
+
+def test_every_anesthesia_code_of_the_cms_file_has_its_base_units():
+    cms = {row["cpt"]: int(row["base_units"]) for row in csv.DictReader(CMS_FILE.open())}
+    facts = {item["cpt"]: item for item in FACTS["anesthesia_base_units_cms"]["items"]}
+    fixture = {
+        row["code"]: row for row in records("06_anesthesia_base_units.json", "codes.baseunit")
+    }
+    assert len(cms) == len(facts) == len(fixture) == 276
+    for code, units in cms.items():
+        fact, row = facts[code], fixture[code]
+        assert row["units"] == units == fact["base_units"], (
+            f"{code}: fixture {row['units']}, CMS file {units}, facts.json {fact['base_units']}"
+        )
+        assert row["confidence"] == fact["confidence"], code
+        assert fact["period"].startswith(row["period"]), code
+        assert "CY_2022_Anesthesia_Base_Units_110921" in row["source"], code
+
+
+def test_every_conversion_factor_is_a_fact_with_its_source_and_confidence():
+    facts = [
+        f for f in FACTS["anesthesia_conversion_factors_national"] if "proposed" not in f["status"]
+    ]
+    fixture = records("07_anesthesia_payment.json", "codes.conversionfactor")
+    assert len(fixture) == len(facts) == 6
+    for fact in facts:
+        found = [row for row in fixture if Decimal(row["amount"]) == Decimal(str(fact["value"]))]
+        assert len(found) == 1, f"facts.json {fact['year']} {fact['value']}: not in the fixtures"
+        row = found[0]
+        assert row["label"].startswith(fact["year"]), (row["label"], fact["year"])
+        assert row["confidence"] == fact["confidence"], row["label"]
+        assert urls(fact["source"]) <= urls(row["source"]), row["label"]
+
+
+def test_the_periods_follow_the_facts_statuses():
+    """CY2024 changed on 9 March (the Consolidated Appropriations Act 2024); CY2026 has one
+    factor for qualifying APM participants and one for the others."""
+    fixture = {
+        (row["label"], row["clinicians"]): row
+        for row in records("07_anesthesia_payment.json", "codes.conversionfactor")
+    }
+    assert fixture[("CY2024, to 8 March", "all")]["effective_to"] == "2024-03-08"
+    assert fixture[("CY2024, from 9 March", "all")]["effective_from"] == "2024-03-09"
+    assert fixture[("CY2026", "qp")]["amount"] == "20.5998"
+    assert fixture[("CY2026", "non_qp")]["amount"] == "20.4976"
+
+
+def test_qualifying_circumstance_units_are_the_facts():
+    facts = {item["code"]: item for item in FACTS["qualifying_circumstances_units"]["items"]}
+    fixture = records("07_anesthesia_payment.json", "codes.qualifyingcircumstance")
+    assert {row["code"] for row in fixture} == set(facts)
+    for row in fixture:
+        fact = facts[row["code"]]
+        assert (row["units"], row["confidence"]) == (fact["units"], fact["confidence"]), row
+        assert urls(fact["source"]) <= urls(row["source"]), row["code"]
+
+
+@pytest.mark.parametrize(
+    "field, fact_begins",
+    [
+        ("source", "Allowed amount"),
+        ("time_source", "Claim reports actual anesthesia minutes"),
+        ("no_time_source", "No time units"),
+        ("direction_source", "Medically directed cases"),
+        ("supervision_source", "Medical supervision (AD)"),
+        ("modifying_source", "Physical status modifiers"),
+    ],
+)
+def test_each_medicare_rule_cites_the_source_of_its_fact(field, fact_begins):
+    (rule,) = records("07_anesthesia_payment.json", "codes.payerrule")
+    fact = next(
+        f
+        for f in FACTS["medicare_anesthesia_payment_rules"]
+        if f.get("fact", "").startswith(fact_begins)
+    )
+    cited = fact["source"] if isinstance(fact["source"], list) else [fact["source"]]
+    for source in cited:
+        assert source in rule[field], f"{field}: {source}"
+
+
+def test_the_medicare_rule_values_are_the_facts():
+    (rule,) = records("07_anesthesia_payment.json", "codes.payerrule")
+    rules = " ".join(f.get("fact", "") for f in FACTS["medicare_anesthesia_payment_rules"])
+    assert "divides minutes by 15 and rounds the time unit to one decimal place" in rules
+    assert (rule["minutes_per_unit"], rule["time_rounding"]) == (15, "tenths")
+    assert "No time units are recognized for CPT 01995 or 01996" in rules
+    assert rule["no_time_units"] == "01995 01996"
+    assert "each party gets 50% of the allowance" in rules and rule["direction_share"] == "0.50"
+    assert "physician gets 3 base units (+1 time unit" in rules
+    assert (rule["supervision_base_units"], rule["supervision_induction_units"]) == (3, 1)
+    assert "do not add units under Medicare" in rules
+    assert not rule["physical_status_units"] and not rule["qualifying_circumstance_units"]
