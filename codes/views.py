@@ -7,9 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_tables2 import RequestConfig
-from django_tables2.export import TableExport
 
-from . import article, estimator, kinds, tables
+from . import article, estimator, exports, kinds, tables
 from .caching import cached_page
 from .models import (
     BaseUnit,
@@ -26,7 +25,6 @@ from .search import query as search
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500  # ?per_page= may ask for more rows per page, up to this
-EXPORT_FORMATS = [("csv", "CSV"), ("xlsx", "Excel (XLSX)")]
 
 
 def _get_or_404(queryset, message: str, **lookup):
@@ -52,7 +50,7 @@ def _export_links(request):
     query = request.GET.copy()
     query.pop("page", None)
     links = []
-    for fmt, label in EXPORT_FORMATS:
+    for fmt, label in exports.FORMATS.items():
         query["_export"] = fmt
         links.append((label, f"?{query.urlencode()}"))
     return links
@@ -70,8 +68,8 @@ def index(request, kind):
         rows = filterset.qs
     table = _paginated(request, listing.table_class()(rows, caption=listing.caption))
     export_format = request.GET.get("_export")
-    if TableExport.is_valid_format(export_format):
-        return TableExport(export_format, table).response(f"{listing.export_name}.{export_format}")
+    if exports.is_format(export_format):
+        return exports.response(table, export_format, listing.export_name, listing.title)
     context = {
         "title": listing.title,
         "intro": listing.intro,
@@ -141,9 +139,10 @@ def estimate(request, code):
     if form.is_bound and form.is_valid():
         worked = estimator.work_out(code, base.sourced(), form)
     export_format = request.GET.get("_export")
-    if worked is not None and TableExport.is_valid_format(export_format):
+    if worked is not None and exports.is_format(export_format):
         table = tables.EstimateStepTable(worked.step_rows())
-        return TableExport(export_format, table).response(f"estimate-{code}.{export_format}")
+        title = f"Estimate for {code}"
+        return exports.response(table, export_format, f"estimate-{code}", title)
     context = {
         "code": code,
         "base_units": base,
