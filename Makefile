@@ -12,7 +12,7 @@ WEB_CONCURRENCY ?= 3
 # axe-core and the Nu Html Checker for the browser tests; npm writes this file on each install.
 BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
 
-.PHONY: run test install migrate loaddata icd10 serve bench bench-estimate bench-icd10 bench-search bench-load lint clean
+.PHONY: run test install migrate loaddata icd10 serve bench bench-estimate bench-exports bench-icd10 bench-search bench-load lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,10 @@ ESTIMATE := /codes/00620/estimate/?minutes=176&ps=P3&modifiers=QK+QX&payer=medic
 bench-estimate: loaddata
 	$(LOCAL_KEY) $(BIN)/python bench/article_vs_minimal.py --url "$(ESTIMATE)"
 	$(BIN)/python bench/payment.py
+
+## The whole ICD-10-CM downloaded as CSV and XLSX: seconds and peak memory (target: CSV < 3 s, 150 MB)
+bench-exports: icd10
+	$(LOCAL_KEY) $(BIN)/python bench/exports.py
 
 ## ICD-10-CM import time and memory, and index and code page times, on a temporary database
 bench-icd10: install

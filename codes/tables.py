@@ -6,6 +6,7 @@ from django.utils.safestring import mark_safe
 
 from . import markup
 from .models import (
+    Confidence,
     ConversionFactor,
     CptCode,
     Icd10Code,
@@ -24,6 +25,11 @@ def flag_unverified(text, record):
     return format_html(UNVERIFIED, text) if record.is_unverified else text
 
 
+def unverified_text(text, unverified: bool) -> str:
+    """The same mark in a download: words, not markup."""
+    return f"{text} (unverified)" if unverified else text
+
+
 class Table(tables.Table):
     """A table with a caption: `Table(rows, caption="…")`."""
 
@@ -36,6 +42,11 @@ class Table(tables.Table):
     class Meta:
         attrs = {"class": "data"}
         empty_text = "None recorded yet."
+
+    def export_values(self):
+        """The header, then each row's values, as django-tables2 exports them (codes/exports.py).
+        A table of tens of thousands of rows reads them straight from the database instead."""
+        return self.as_values()
 
 
 NO_ARTICLE = '<span class="flag">No article yet</span>'
@@ -106,6 +117,9 @@ class ModifierTable(ReferenceTable):
     def render_name(self, value, record):
         return flag_unverified(value, record)
 
+    def value_name(self, value, record):
+        return unverified_text(value, record.is_unverified)
+
 
 class TaxonomyTable(ReferenceTable):
     code = tables.Column("Taxonomy code", linkify=True)
@@ -137,6 +151,9 @@ class Icd10Table(Table):
     def render_description(self, value, record):
         return flag_unverified(value, record)
 
+    def value_description(self, value, record):
+        return unverified_text(value, record.is_unverified)
+
     def render_billable(self, value):
         return render_billable(value)
 
@@ -145,6 +162,17 @@ class Icd10Table(Table):
 
     def value_chapter(self, value):
         return value.description
+
+    def export_values(self):
+        """The values `as_values` gives, read a few thousand rows at a time straight from the
+        database: the whole ICD-10-CM (98,000 rows) in seconds and constant memory, where
+        django-tables2's rows took 11 s and 255 MB (bench/README.md)."""
+        yield [str(column.header) for column in self.columns]
+        rows = self.data.data.prefetch_related(None)
+        columns = ("code", "description", "confidence", "billable", "chapter__description")
+        medium = Confidence.MEDIUM
+        for code, text, sure, billable, chapter in rows.values_list(*columns).iterator(2000):
+            yield (code, unverified_text(text, sure == medium), render_billable(billable), chapter)
 
 
 class Icd10ChildTable(Table):
@@ -289,6 +317,9 @@ class ConversionFactorTable(Table):
 
     def render_amount(self, value, record):
         return flag_unverified(f"${value}", record)
+
+    def value_amount(self, value, record):
+        return unverified_text(value, record.is_unverified)
 
     def render_source(self, record):
         return format_html_join("; ", "{}", ((link,) for link in record.source_links()))

@@ -69,7 +69,15 @@ def index(request, kind):
     table = _paginated(request, listing.table_class()(rows, caption=listing.caption))
     export_format = request.GET.get("_export")
     if exports.is_format(export_format):
-        return exports.response(table, export_format, listing.export_name, listing.title)
+        return exports.response(
+            table,
+            export_format,
+            listing.export_name,
+            listing.title,
+            rows=table.paginator.count,
+            state=request.content_state,
+            key=request.get_full_path(),
+        )
     context = {
         "title": listing.title,
         "intro": listing.intro,
@@ -142,7 +150,8 @@ def estimate(request, code):
     if worked is not None and exports.is_format(export_format):
         table = tables.EstimateStepTable(worked.step_rows())
         title = f"Estimate for {code}"
-        return exports.response(table, export_format, f"estimate-{code}", title)
+        rows = len(table.rows)
+        return exports.response(table, export_format, f"estimate-{code}", title, rows=rows)
     context = {
         "code": code,
         "base_units": base,

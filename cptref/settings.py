@@ -7,6 +7,7 @@ HTTP (an intranet may not have certificates). With DEBUG off a secret key must b
 
 import os
 import re
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -240,6 +241,12 @@ DJANGO_TABLES2_TEMPLATE = "_table.html"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "codes:home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Downloads of more than a few thousand rows are written to files here, once per content version,
+# and served from them (codes/exports.py); every worker of the site must reach the folder.
+EXPORT_DIR = Path(
+    os.environ.get("EXPORT_DIR", "").strip() or Path(tempfile.gettempdir()) / "cptref-exports"
+)
 
 # Optimistic locking (django-concurrency, codes/locking.py): a save based on an older version
 # raises EditConflict, which the admin explains. No database triggers: the version is counted by

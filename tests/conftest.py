@@ -59,6 +59,12 @@ def plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def export_dir(settings, tmp_path):
+    # Large downloads are kept in files (codes/exports.py): each test has its own folder.
+    settings.EXPORT_DIR = tmp_path / "exports"
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     # Rolled-back test transactions can bring a content version back (codes/caching.py).
     cache.clear()

@@ -131,3 +131,95 @@ def test_an_article_title_an_editor_wrote_comes_back_the_same_after_the_quote(cl
     rows = list(csv.reader(io.StringIO(download(client, "/codes/?article=yes", "csv").decode())))
     titles = {row[0]: row[1] for row in rows[1:]}
     assert titles["10021"] == "'" + CptCode.objects.get(code="10021").title
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"billable": "false", "sort": "-description"}, {"sort": "chapter"}]
+)
+def test_the_fast_icd10_download_writes_what_django_tables2_would(rf, content, params):
+    """The ICD-10-CM index reads its download straight from the database (Icd10Table
+    .export_values): the same rows, in the same order, as django-tables2's own values."""
+    from django_tables2 import RequestConfig
+
+    from codes import filters, tables
+
+    request = rf.get("/icd10/codes/", params)
+    rows = filters.Icd10Filter(request.GET, queryset=Icd10Code.objects.listed()).qs
+    table = tables.Icd10Table(rows)
+    RequestConfig(request, paginate=False).configure(table)
+    assert [list(row) for row in table.export_values()] == list(table.as_values())
+
+
+def test_no_download_carries_markup(client, content):
+    # M50.02 and the QP conversion factor are unverified: said in words, not in a <span>.
+    for url in ["/icd10/codes/", "/conversion-factors/", "/modifiers/"]:
+        text = download(client, url, "csv").decode()
+        assert "<" not in text, url
+    assert "(unverified)" in download(client, "/icd10/codes/", "csv").decode()
+
+
+def test_a_large_download_is_written_once_per_content_version(
+    client, content, settings, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(exports, "LARGE", 5)  # the fixtures' ICD-10-CM codes count as large
+    first = b"".join(client.get("/icd10/codes/", {"_export": "csv"}).streaming_content)
+    files = list(settings.EXPORT_DIR.glob("*.csv"))
+    assert len(files) == 1 and files[0].read_bytes() == first
+    # Again: the file, read without asking the database for the rows (1 version, 1 count).
+    with django_assert_num_queries(2):
+        again = b"".join(client.get("/icd10/codes/", {"_export": "csv"}).streaming_content)
+    assert again == first
+    # A change makes a new file; the old version's is gone.
+    Icd10Code.objects.filter(code="M48.04").update(description="Changed by an editor")
+    changed = b"".join(client.get("/icd10/codes/", {"_export": "csv"}).streaming_content)
+    assert b"Changed by an editor" in changed
+    assert [path.read_bytes() for path in settings.EXPORT_DIR.glob("*.csv")] == [changed]
+
+
+def test_readers_asking_at_once_for_a_large_download_cost_one_export(settings, tmp_path):
+    """The second request waits for the first one's file (a file lock) instead of exporting."""
+    import threading
+    import time
+
+    settings.EXPORT_DIR = tmp_path
+    written = []
+
+    class SlowTable:
+        def export_values(self):
+            written.append(1)
+            time.sleep(0.3)
+            return [["Code"], ["A00"]]
+
+    def fetch():
+        path = exports.exported_file(SlowTable(), "csv", "T", "7.1", "/icd10/codes/?_export=csv")
+        results.append(path.read_bytes())
+
+    results = []
+    readers = [threading.Thread(target=fetch) for _ in range(5)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert len(written) == 1 and results == [b"Code\r\nA00\r\n"] * 5
+
+
+@pytest.mark.full_code_set
+def test_the_whole_icd10_downloads_well_inside_the_servers_timeout(client, content):
+    """gunicorn kills a sync worker after 30 s (its default): the whole ICD-10-CM, 98,000 rows,
+    must come in a few seconds, as CSV and as XLSX."""
+    import time
+
+    from django.core.management import call_command
+
+    call_command("import_icd10cm", stdout=io.StringIO())
+    listed = Icd10Code.objects.listed().count()
+    for export_format in ("csv", "xlsx"):
+        started = time.monotonic()
+        response = client.get("/icd10/codes/", {"_export": export_format})
+        body = b"".join(response.streaming_content)
+        assert time.monotonic() - started < 15, export_format
+        if export_format == "csv":
+            assert body.count(b"\r\n") == listed + 1
+        else:
+            sheet = load_workbook(io.BytesIO(body), read_only=True).active
+            assert sum(1 for _ in sheet.iter_rows(values_only=True)) == listed + 1

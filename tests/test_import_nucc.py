@@ -200,9 +200,11 @@ def test_a_changed_code_gains_the_source_line_of_its_file_only_once(tmp_path):
 
 
 def test_fixture_records_keep_their_curated_source_confidence_and_note(content, tmp_path):
-    ProviderTaxonomy.objects.filter(code="207L00000X").update(confidence=Confidence.MEDIUM)
+    ProviderTaxonomy.objects.filter(code="207L00000X").update(
+        confidence=Confidence.MEDIUM, note="An editor's caveat for readers."
+    )
     curated = ProviderTaxonomy.objects.get(code="207L00000X")
-    assert curated.note and curated.source  # the fixture's editorial text
+    assert curated.note and curated.source  # editorial text
 
     run(write(tmp_path, ANESTHESIOLOGY))
 

@@ -188,7 +188,7 @@ def test_index_tables_sort_by_a_column(client, content):
             [
                 "Allopathic &amp; Osteopathic Physicians",
                 "Anesthesiology Physician",
-                "unverified",
+                "NUCC Health Care Provider Taxonomy code set, version 25.1",
                 "00620",
             ],
         ),

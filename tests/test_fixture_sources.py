@@ -1,7 +1,8 @@
-"""The anesthesia payment fixtures say what their sources say: every base unit, conversion factor,
-qualifying-circumstance unit and Medicare rule is checked against the copy of the reference facts
-in fixtures/sources/ (facts.json and the CMS file). A figure changed in one and not the other
-fails here, naming both."""
+"""The fixtures say what their sources say: every base unit, conversion factor,
+qualifying-circumstance unit, Medicare rule and provider taxonomy is checked against the copy of
+the reference material in fixtures/sources/ (facts.json, the CMS and NUCC files). A figure changed
+in one and not the other fails here, naming both. And no shipped text speaks of how the facts
+were gathered."""
 
 import csv
 import json
@@ -116,3 +117,49 @@ def test_the_medicare_rule_values_are_the_facts():
     assert (rule["supervision_base_units"], rule["supervision_induction_units"]) == (3, 1)
     assert "do not add units under Medicare" in rules
     assert not rule["physical_status_units"] and not rule["qualifying_circumstance_units"]
+
+
+# How the reference facts were gathered, not where they come from: words for researchers, never
+# for readers (issue "what an outside check found", point 5).
+RESEARCH_WORDS = ("this session", "re-read", "recalled", "not read here", "corpus")
+
+
+def test_no_shipped_text_speaks_of_how_the_facts_were_gathered():
+    for path in sorted(FIXTURES.glob("*.json")):
+        for row in json.loads(path.read_text()):
+            for field, value in row["fields"].items():
+                if isinstance(value, str):
+                    found = [word for word in RESEARCH_WORDS if word in value.lower()]
+                    assert not found, f"{path.name} {row['model']} {field}: {found}"
+
+
+def test_the_related_codes_cite_the_cms_file_their_base_units_come_from():
+    cited = "CMS “Anesthesia Base Units by CPT Code” file for CY2022"
+    codes = {item["cpt"] for item in FACTS["anesthesia_base_units_cms"]["items"]}
+    related = records("10_cpt_00620.json", "codes.relatedcode")
+    spine = [
+        row
+        for row in related
+        if "00600" <= row["code"] <= "00670" and "00600-00670" in row["source"]
+    ]
+    assert len(spine) == 7
+    for row in spine:
+        assert row["code"] in codes and row["source"].startswith(cited), row["code"]
+
+
+def test_the_taxonomies_are_nuccs_own_words():
+    nucc_file = FIXTURES / "sources" / "nucc" / "nucc_taxonomy_251.csv"
+    nucc = {row["Code"]: row for row in csv.DictReader(nucc_file.open(encoding="utf-8-sig"))}
+    assert len(nucc) == 883
+    for row in json.loads((FIXTURES / "03_provider_taxonomies.json").read_text()):
+        fields = row["fields"]
+        published = nucc[fields["code"]]
+        for field, column in [
+            ("grouping", "Grouping"),
+            ("classification", "Classification"),
+            ("specialization", "Specialization"),
+        ]:
+            assert fields.get(field, "") == published[column], (fields["code"], field)
+        if fields.get("display_name"):
+            assert fields["display_name"] == published["Display Name"], fields["code"]
+        assert "NUCC Health Care Provider Taxonomy code set, version 25.1" in fields["source"]
