@@ -283,6 +283,15 @@ def test_the_full_code_set_is_searchable_after_its_import(client, content):
     assert search.search("fracture femur").counts["icd10"] > 2000
     mistyped = search.search("mielopathy")
     assert mistyped.corrections == {"mielopathy": "myelopathy"} and mistyped.counts["icd10"] > 30
+    # What the site knows counts among near-equal matches: M51.04, which the article of 00620
+    # links to, comes first, marked; a billable code before its header of like relevance.
+    best = search.search("myelopathy").groups
+    icd10 = next(group for group in best if group.kind == "icd10")
+    assert icd10.hits[0].code == "M51.04" and icd10.hits[0].linked
+    assert not any(hit.linked for hit in icd10.hits[1:])
+    assert "In an article</span>" in page(client, "myelopathy")
+    myelopathies = found("myelopathy", "icd10")
+    assert myelopathies.index("G95.19") < myelopathies.index("G95.1")
 
 
 # -- Bad input -----------------------------------------------------------------------------------
@@ -437,3 +446,17 @@ def test_admin_autocomplete_uses_the_same_matching(admin_client, content):
     assert [r["text"] for r in response.json()["results"]] == [
         "M48.04 Spinal stenosis, thoracic region"
     ]
+
+
+@pytest.mark.parametrize(
+    "query, kind, first",
+    [("medical direction", "modifier", "QX"), ("anesthesiology", "taxonomy", "207L00000X")],
+)
+def test_records_an_article_links_to_come_first_among_like_matches(
+    client, content, query, kind, first
+):
+    hits = list(search.search(query, kind).page)
+    assert hits[0].code == first and hits[0].linked
+    assert len(hits) > 2 and not any(hit.linked for hit in hits[1:])
+    html = page(client, query, kind=kind)
+    assert html.count("In an article</span>") == 2  # the result, and the note that explains it

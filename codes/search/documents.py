@@ -6,6 +6,15 @@ either database; `parts` adds fragments of SQL that differ by database. A docume
 only some records (`condition`) and take text from other tables (`sources`): a change to one of
 their watched columns refreshes the document. codes/kinds.py gives each kind its document;
 codes/search/index.py turns them into the index and the triggers that keep it.
+
+Among results of similar relevance, what the site knows counts (codes/search/engine.py): a
+record that a published article links to (`linked`) ranks higher, and a billable code a little
+above a header of like relevance (`preferred`): enough to order near-equals (M51.04 first for
+"myelopathy", G95.19 before its header G95.1), not to lift a weak match over a strong one (S72
+stays first for "fracture femur"). The weights differ by engine because their scores do: bm25
+separates "myelopathy"'s matches by a few percent, PostgreSQL's ts_rank (divided by the log of
+the length) by a third. Both conditions are SQL over the index row (`ref`, `detail`), and the
+results page marks linked records.
 """
 
 from dataclasses import dataclass, field
@@ -14,6 +23,10 @@ from ..models import (
     ArticleSection,
     BaseUnit,
     CptCode,
+    CptDiagnosis,
+    CptModifier,
+    CptPayer,
+    CptTaxonomy,
     Icd10Code,
     Modifier,
     Payer,
@@ -49,6 +62,8 @@ class Document:
     detail: str = "''"
     condition: str = ""  # only the records for which this holds are indexed
     parts: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> vendor -> SQL
+    linked: str = ""  # a record that a published article links to: SQL over `{ref}`
+    preferred: str = ""  # an index row that ranks above its like (a billable code)
 
     @property
     def table(self) -> str:
@@ -66,6 +81,20 @@ class Document:
 
 
 NEWLINE = {"sqlite": "char(10)", "postgresql": "chr(10)"}
+LINKED_WEIGHT = {"sqlite": 1.2, "postgresql": 1.6}
+PREFERRED_WEIGHT = {"sqlite": 1.04, "postgresql": 1.04}
+
+
+def linked_by_articles(link) -> str:
+    """Index rows of the records that a published article links to through `link` (a model
+    such as CptDiagnosis), as a condition on the record's id, `{ref}` (the engine says how it
+    reads it: SQLite from the row id, which costs nothing)."""
+    target = next(f for f in link._meta.concrete_fields if f.many_to_one and f.name != "cpt")
+    return (
+        f"{{ref}} IN (SELECT l.{target.column} FROM {link._meta.db_table} l "
+        f"JOIN codes_cptcode a ON a.id = l.cpt_id WHERE {published_sql('a')})"
+    )
+
 
 ARTICLE = Document(
     group=10,
@@ -111,6 +140,8 @@ DIAGNOSIS = Document(
     title="c.description",
     detail="CASE WHEN c.kind = 'chapter' THEN 'Chapter' WHEN c.kind = 'block' THEN 'Block' "
     "WHEN c.billable THEN 'Billable' ELSE 'Not billable' END",
+    linked=linked_by_articles(CptDiagnosis),
+    preferred="detail = 'Billable'",
 )
 
 MODIFIER = Document(
@@ -126,6 +157,7 @@ MODIFIER = Document(
     title="c.name",
     body="c.description || {nl} || c.when_to_use || {nl} || c.payment_effect",
     detail="CASE WHEN c.kind = 'pricing' THEN 'Pricing modifier' ELSE 'Informational modifier' END",
+    linked=linked_by_articles(CptModifier),
 )
 
 TAXONOMY = Document(
@@ -142,6 +174,7 @@ TAXONOMY = Document(
     "THEN ': ' || c.specialization ELSE '' END",
     body="c.display_name || {nl} || c.definition",
     detail="c.grouping",
+    linked=linked_by_articles(CptTaxonomy),
 )
 
 PAYER = Document(
@@ -149,6 +182,7 @@ PAYER = Document(
     sources=(Source(Payer, "id", ("slug", "name")),),
     code="c.slug",
     title="c.name",
+    linked=linked_by_articles(CptPayer),
 )
 
 PLACE_OF_SERVICE = Document(
