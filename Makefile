@@ -12,7 +12,7 @@ WEB_CONCURRENCY ?= 3
 # axe-core and the Nu Html Checker for the browser tests; npm writes this file on each install.
 BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
 
-.PHONY: run test install migrate loaddata icd10 serve bench bench-estimate bench-exports bench-icd10 bench-search bench-load lint clean
+.PHONY: run test install migrate loaddata icd10 serve bench bench-check bench-estimate bench-exports bench-icd10 bench-search bench-load lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,10 @@ bench-exports: icd10
 ## ICD-10-CM import time and memory, and index and code page times, on a temporary database
 bench-icd10: install
 	$(LOCAL_KEY) $(BIN)/python bench/icd10.py
+
+## The claim check: one line and 100 lines, with the full ICD-10-CM set (see bench/README.md)
+bench-check: icd10
+	$(LOCAL_KEY) $(BIN)/python bench/check.py
 
 ## Word search: server time on SQLite and PostgreSQL, throughput against Datasette (see bench/README.md)
 bench-search: install

@@ -32,6 +32,7 @@ from .models import (
     CptModifier,
     CptPayer,
     CptTaxonomy,
+    Modifier,
     PayerRule,
     PolicyUpdate,
     RelatedCode,
@@ -529,7 +530,21 @@ class SourcedRecordAdmin(SiteSearchAdmin):
     search_fields = ("code",)
 
 
+class ModifierForm(VersionedForm):
+    def clean(self):
+        cleaned = super().clean()
+        unknown = Modifier.unknown_reporters(cleaned.get("reported_by", ""))
+        if unknown:
+            self.add_error(
+                "reported_by",
+                "Not a NUCC grouping or classification of a taxonomy on cptref: "
+                f"{'; '.join(unknown)}. Copy it from a taxonomy's page.",
+            )
+        return cleaned
+
+
 class ModifierAdmin(SourcedRecordAdmin):
+    form = ModifierForm
     search_kind = "modifier"
     list_display = ("code", "name", "code_set", "kind", "confidence")
     list_filter = ("code_set", "kind", "confidence")

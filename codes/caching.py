@@ -77,6 +77,26 @@ def cached_page(view):
     return wrapper
 
 
+def per_version(read):
+    """`read()` kept for the content version `state` (request.content_state): the next call at
+    the same version gets what the last one read, in this process; a new version, or an unknown
+    one (None), reads afresh. For the small sets of facts a page reads whole (the estimator's
+    figures, the claim check's catalog), so that they cost no query until the content changes."""
+    kept: list = [None]  # [(state, value)], swapped whole: safe across threads
+
+    @wraps(read)
+    def get(state: str | None):
+        last = kept[0]
+        if state is not None and last is not None and last[0] == state:
+            return last[1]
+        value = read()
+        if state is not None:
+            kept[0] = (state, value)
+        return value
+
+    return get
+
+
 def version_state(version: tuple[int, float]) -> str:
     """The version as one string: number and time. The time as well as the number: a
     rolled-back transaction or a restored backup may bring a number back, never with the same

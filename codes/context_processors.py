@@ -3,8 +3,10 @@ from .paths import code_url
 
 
 def _nav() -> list[tuple[str, str]]:
-    # Links to the kinds' pages, in the order of their menu positions (codes/kinds.py).
-    return [(item.label, code_url(item.url_name)) for item in kinds.menu()]
+    # Links to the kinds' pages, in the order of their menu positions (codes/kinds.py), then
+    # the tools that work on them.
+    pages = [(item.label, code_url(item.url_name)) for item in kinds.menu()]
+    return [*pages, ("Claim check", code_url("codes:check"))]
 
 
 def site_nav(request):

@@ -11,13 +11,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from html import escape
 
 from django import forms
 from django.utils import dateformat, timezone
-from django.utils.safestring import SafeString
 
 from . import payment
+from .caching import per_version
+from .formhtml import FieldsHtml
 from .models import BaseUnit, ConversionFactor, Modifier, Payer, QualifyingCircumstance
 
 PHYSICAL_STATUS = [f"P{n}" for n in range(1, 7)]
@@ -60,19 +60,10 @@ class Figures:
         return None
 
 
-_kept: tuple[str, Figures] | None = None  # (content version, its figures) of this process
-
-
-def figures(state: str | None) -> Figures:
-    """The figures at content version `state` (request.content_state, codes/caching.py): kept
-    for the next estimate of the same version; read afresh when the version is not known."""
-    global _kept
-    if state is not None and _kept is not None and _kept[0] == state:
-        return _kept[1]
-    found = Figures.read()
-    if state is not None:
-        _kept = (state, found)
-    return found
+@per_version
+def figures() -> Figures:
+    """The figures at a content version: `figures(request.content_state)`."""
+    return Figures.read()
 
 
 MAX_TEXT = 200  # characters read from a typed field; a longer value is refused
@@ -86,7 +77,7 @@ class CodesField(forms.MultipleChoiceField):
         return [item for item in super().to_python(value) if item]
 
 
-class EstimateForm(forms.Form):
+class EstimateForm(FieldsHtml, forms.Form):
     """A case as a coder enters it. GET, so that every estimate is a link."""
 
     minutes = forms.IntegerField(
@@ -158,7 +149,7 @@ class EstimateForm(forms.Form):
         qualifying = self.qualifying.values()
         self.fields["qc"].choices = [(qc.code, str(qc)) for qc in qualifying]
 
-    # Extra attributes of the inputs, by field.
+    # Extra attributes of the inputs, by field (codes/formhtml.py).
     INPUTS = {
         "minutes": ("number", ' inputmode="numeric" min="1" max="1440"'),
         "start": ("time", ""),
@@ -166,59 +157,6 @@ class EstimateForm(forms.Form):
         "modifiers": ("text", ' list="pricing-modifiers" autocomplete="off" maxlength="200"'),
         "dos": ("date", ""),
     }
-
-    def html(self) -> dict[str, SafeString]:
-        """Each field as HTML, its label, help and error with it, tied by aria-describedby.
-        Written here rather than by Django's widget templates, which took most of the page's
-        time (bench/README.md); every value is escaped."""
-        return {name: SafeString(self._field_html(name)) for name in self.fields}
-
-    def _field_html(self, name: str) -> str:
-        bound = self[name]
-        ident, value = bound.auto_id, bound.value()
-        errors = " ".join(bound.errors)
-        notes = f'<span class="help" id="{ident}_helptext">{escape(bound.help_text)}</span>'
-        notes = notes if bound.help_text else ""
-        if errors:
-            notes += f'<span class="error" id="{ident}_error">{escape(errors)}</span>'
-        described = " ".join(
-            [f"{ident}_helptext"] * bool(bound.help_text) + [f"{ident}_error"] * bool(errors)
-        )
-        aria = f' aria-describedby="{described}"' * bool(described)
-        aria += ' aria-invalid="true"' * bool(errors)
-        invalid = " invalid" * bool(errors)
-        label = f'<label for="{ident}">{escape(bound.label)}</label>'
-        if name in self.INPUTS:
-            kind, extra = self.INPUTS[name]
-            shown = "" if value in (None, "") else f' value="{escape(str(value))}"'
-            field = f'<input type="{kind}" name="{name}" id="{ident}"{aria}{shown}{extra}>'
-            return f'<p class="field{invalid}">{label} {field} {notes}</p>'
-        if isinstance(bound.field, forms.BooleanField):
-            checked = " checked" * bool(value)
-            field = f'<input type="checkbox" name="{name}" id="{ident}"{aria}{checked}>'
-            return f'<p class="field option-line{invalid}">{field} {label} {notes}</p>'
-        choices = bound.field.choices
-        if isinstance(bound.field, forms.MultipleChoiceField):
-            chosen = set(value or ())
-            aria = f' aria-describedby="{ident}_error" aria-invalid="true"' * bool(errors)
-            boxes = "".join(
-                f'<label class="option" for="{ident}_{n}"><input type="checkbox" name="{name}" '
-                f'value="{escape(str(v))}" id="{ident}_{n}"{aria}{" checked" * (v in chosen)}> '
-                f"{escape(str(text))}</label>\n"
-                for n, (v, text) in enumerate(choices)
-            )
-            aria = f' aria-describedby="{ident}_error"' * bool(errors)
-            return (
-                f'<fieldset class="field choices{invalid}"{aria}><legend>{escape(bound.label)}'
-                f"</legend>\n{boxes}{notes}</fieldset>"
-            )
-        options = "".join(
-            f'<option value="{escape(str(v))}"{" selected" * (v == (value or ""))}>'
-            f"{escape(str(text))}</option>"
-            for v, text in choices
-        )
-        field = f'<select name="{name}" id="{ident}"{aria}>{options}</select>'
-        return f'<p class="field{invalid}">{label} {field} {notes}</p>'
 
     def clean_modifiers(self):
         """The modifiers as a list: upper case, split on spaces and commas; the way of providing

@@ -1,14 +1,14 @@
 """Function views: look the record up, build its tables, render."""
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_tables2 import RequestConfig
 
-from . import article, estimator, exports, kinds, tables
+from . import article, claimcheck, claims, estimator, exports, kinds, tables
 from .caching import cached_page
 from .models import (
     BaseUnit,
@@ -280,3 +280,42 @@ def page_not_found(request, exception):
     if exception is not None and exception.args and isinstance(exception.args[0], str):
         message = exception.args[0]
     return render(request, "404.html", {"message": message}, status=404)
+
+
+@cached_page
+def claim_check(request):
+    """`/check/?code=…&modifiers=…&diagnoses=…` or `?lines=…`: each claim line's findings, with
+    the pages that support them."""
+    form, answered = _checked(request)
+    context = {
+        "form": form,
+        "results": answered,
+        "payers": form.figures.payers.values(),
+        "rules": claims.RULES,
+        "max_lines": claimcheck.MAX_LINES,
+    }
+    return render(request, "codes/check.html", context)
+
+
+@cached_page
+def claim_check_json(request):
+    """The same findings as JSON, for a practice-management system (README.md § Claim check)."""
+    form, answered = _checked(request)
+    if form.is_bound and answered is None:
+        errors = {name: list(messages) for name, messages in form.errors.items()}
+        return JsonResponse({"errors": errors}, status=400)
+    return JsonResponse(
+        {
+            "checked": [{"rule": r.name, "checks": r.checks} for r in claims.RULES],
+            "lines": [result.as_json() for result in answered or ()],
+        }
+    )
+
+
+def _checked(request):
+    figures = estimator.figures(request.content_state)
+    known = claimcheck.catalog(request.content_state)
+    form = claimcheck.CheckForm(request.GET or None, figures=figures, catalog=known)
+    if not (form.is_bound and form.is_valid()):
+        return form, None
+    return form, claimcheck.results(form.entries, figures, known)

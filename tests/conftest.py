@@ -36,6 +36,11 @@ PAGE_KINDS = {
     "estimate-errors": "/codes/00670/estimate/?minutes=1441&modifiers=QZ+QK&payer=medicare"
     "&dos=2026-03-02",
     "conversion-factors": "/conversion-factors/",
+    "claim-check": "/check/?code=00620&modifiers=QK+QX+P3&diagnoses=M48.04+M54.6+M99.9"
+    "&taxonomy=207L00000X&pos=11&payer=Medicare&dos=2026-03-02&minutes=176"
+    "&lines=00620%7CAA+P3%7CM48.04%7C207L00000X%7C21%7CMedicare%7C2026-03-02%7C176%0A"
+    "01996%7CQX%7CR52%7C%7C21%7Cmedicare%7C2026-03-02%7C60",
+    "claim-check-errors": "/check/?code=%3Cb%3E&taxonomy=207Q00000Y&payer=Acme&minutes=abc",
     "policy-updates": "/policy-updates/",
     "search": "/search/?q=stenosis+thoracic",
     "search-one-kind": "/search/?q=stenosis&kind=icd10",

@@ -151,7 +151,7 @@ def test_the_taxonomies_are_nuccs_own_words():
     nucc_file = FIXTURES / "sources" / "nucc" / "nucc_taxonomy_251.csv"
     nucc = {row["Code"]: row for row in csv.DictReader(nucc_file.open(encoding="utf-8-sig"))}
     assert len(nucc) == 883
-    for row in json.loads((FIXTURES / "03_provider_taxonomies.json").read_text()):
+    for row in json.loads((FIXTURES / "02_provider_taxonomies.json").read_text()):
         fields = row["fields"]
         published = nucc[fields["code"]]
         for field, column in [

@@ -8,6 +8,7 @@ raw SQL cannot bypass it).
 from django.db import models
 from django.db.models import Count, Q
 
+from ..claims import Placement as ClaimPlacement
 from ..paths import code_url
 from .base import (
     ICD10_BLOCK_PATTERN,
@@ -78,6 +79,11 @@ class Modifier(SourcedRecord):
         PRICING = "pricing", "Pricing"
         INFORMATIONAL = "informational", "Informational"
 
+    class Placement(models.TextChoices):
+        ANY = ClaimPlacement.ANY, "Anywhere among the line's modifiers"
+        AFTER_PRICING = ClaimPlacement.AFTER_PRICING, "After a pricing modifier, on its line"
+        PROCEDURE = ClaimPlacement.PROCEDURE, "On the procedure's code, not an anesthesia code"
+
     code = CodeField(
         max_length=2, validators=[validate_modifier_code], help_text="Two characters, e.g. QS."
     )
@@ -111,6 +117,19 @@ class Modifier(SourcedRecord):
     medicare_units = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Physical status modifiers: units Medicare adds."
     )
+    reported_by = models.TextField(
+        blank=True,
+        help_text="Who reports it: NUCC groupings or classifications, one per line, e.g. "
+        "Allopathic & Osteopathic Physicians. The claim check flags a line whose rendering "
+        "provider's taxonomy is in none of them. Empty: any provider.",
+    )
+    placement = models.CharField(
+        max_length=13,
+        blank=True,
+        choices=Placement.choices,
+        default=Placement.ANY,
+        help_text="Where it goes on a claim line, as its page says; the claim check follows it.",
+    )
 
     class Meta:
         ordering = ["code"]
@@ -121,6 +140,28 @@ class Modifier(SourcedRecord):
 
     def get_absolute_url(self):
         return code_url("codes:modifier-detail", self.code)
+
+    @property
+    def is_physical_status(self) -> bool:
+        """A physical status modifier (P1-P6): one with units of its own."""
+        return self.asa_units is not None or self.medicare_units is not None
+
+    @property
+    def reporters(self) -> tuple[str, ...]:
+        return self.split_reporters(self.reported_by)
+
+    @staticmethod
+    def split_reporters(text: str) -> tuple[str, ...]:
+        return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+    @classmethod
+    def unknown_reporters(cls, text: str) -> list[str]:
+        """The lines of a `reported_by` that name no grouping or classification of a taxonomy
+        on the site (checked by the admin's form, not by the model: a backup may load a
+        modifier before the taxonomies it names)."""
+        pairs = ProviderTaxonomy.objects.values_list("grouping", "classification")
+        names = {name for pair in pairs for name in pair}
+        return [name for name in cls.split_reporters(text) if name not in names]
 
 
 class ProviderTaxonomy(SourcedRecord):

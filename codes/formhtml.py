@@ -1,0 +1,86 @@
+"""Forms' fields as HTML, written by hand: Django's widget templates took most of the estimator
+page's time (bench/README.md). Each field comes with its label, help and error, tied to the
+input by aria-describedby; every value is escaped."""
+
+import re
+from html import escape
+
+from django import forms
+from django.utils.safestring import SafeString
+
+# Control characters are never written back into the page (tab and newline are kept).
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def shown(value, limit: int | None) -> str:
+    """A typed value as written back into its field: without control characters, cut at the
+    field's length (a longer value has its error message), escaped."""
+    text = CONTROLS.sub("", "" if value is None else str(value))
+    return escape(text[:limit] if limit else text)
+
+
+class FieldsHtml:
+    """A mixin of forms.Form: `form.html()` gives each field's HTML by name.
+
+    `INPUTS` names the fields written as <input>: (type, extra attributes); `TEXTAREAS` those
+    written as <textarea>: extra attributes. Other fields are checkboxes, a group of checkboxes
+    (MultipleChoiceField) or a <select>."""
+
+    INPUTS: dict[str, tuple[str, str]] = {}
+    TEXTAREAS: dict[str, str] = {}
+
+    def html(self) -> dict[str, SafeString]:
+        return {name: SafeString(self._field_html(name)) for name in self.fields}
+
+    def _field_html(self, name: str) -> str:
+        bound = self[name]
+        ident, value = bound.auto_id, bound.value()
+        limit = getattr(bound.field, "max_length", None)
+        errors = " ".join(bound.errors)
+        notes = f'<span class="help" id="{ident}_helptext">{escape(bound.help_text)}</span>'
+        notes = notes if bound.help_text else ""
+        if errors:
+            notes += f'<span class="error" id="{ident}_error">{escape(errors)}</span>'
+        described = " ".join(
+            [f"{ident}_helptext"] * bool(bound.help_text) + [f"{ident}_error"] * bool(errors)
+        )
+        aria = f' aria-describedby="{described}"' * bool(described)
+        aria += ' aria-invalid="true"' * bool(errors)
+        invalid = " invalid" * bool(errors)
+        label = f'<label for="{ident}">{escape(bound.label)}</label>'
+        if name in self.INPUTS:
+            kind, extra = self.INPUTS[name]
+            typed = "" if value in (None, "") else f' value="{shown(value, limit)}"'
+            field = f'<input type="{kind}" name="{name}" id="{ident}"{aria}{typed}{extra}>'
+            return f'<p class="field{invalid}">{label} {field} {notes}</p>'
+        if name in self.TEXTAREAS:
+            text = shown(value, limit)
+            extra = self.TEXTAREAS[name]
+            field = f'<textarea name="{name}" id="{ident}"{aria}{extra}>\n{text}</textarea>'
+            return f'<p class="field wide{invalid}">{label} {field} {notes}</p>'
+        if isinstance(bound.field, forms.BooleanField):
+            checked = " checked" * bool(value)
+            field = f'<input type="checkbox" name="{name}" id="{ident}"{aria}{checked}>'
+            return f'<p class="field option-line{invalid}">{field} {label} {notes}</p>'
+        choices = bound.field.choices
+        if isinstance(bound.field, forms.MultipleChoiceField):
+            chosen = set(value or ())
+            aria = f' aria-describedby="{ident}_error" aria-invalid="true"' * bool(errors)
+            boxes = "".join(
+                f'<label class="option" for="{ident}_{n}"><input type="checkbox" name="{name}" '
+                f'value="{escape(str(v))}" id="{ident}_{n}"{aria}{" checked" * (v in chosen)}> '
+                f"{escape(str(text))}</label>\n"
+                for n, (v, text) in enumerate(choices)
+            )
+            aria = f' aria-describedby="{ident}_error"' * bool(errors)
+            return (
+                f'<fieldset class="field choices{invalid}"{aria}><legend>{escape(bound.label)}'
+                f"</legend>\n{boxes}{notes}</fieldset>"
+            )
+        options = "".join(
+            f'<option value="{escape(str(v))}"{" selected" * (v == (value or ""))}>'
+            f"{escape(str(text))}</option>"
+            for v, text in choices
+        )
+        field = f'<select name="{name}" id="{ident}"{aria}>{options}</select>'
+        return f'<p class="field{invalid}">{label} {field} {notes}</p>'
