@@ -173,12 +173,16 @@ class CptModifierInline(LinkInline):
     model = CptModifier
     autocomplete_fields = ["modifier"]
     fields = ("position", "modifier", "usage")
+    verbose_name = "modifier"
+    verbose_name_plural = "modifiers"
 
 
 class CptTaxonomyInline(LinkInline):
     model = CptTaxonomy
     autocomplete_fields = ["taxonomy"]
     fields = ("position", "taxonomy", "note")
+    verbose_name = "provider taxonomy"
+    verbose_name_plural = "provider taxonomies"
 
 
 class CptDiagnosisInline(LinkInline):
@@ -578,6 +582,8 @@ class PayerRuleInline(VersionedInline, admin.StackedInline):
     """A payer's anesthesia rules; a new one starts with Medicare's values."""
 
     model = PayerRule
+    # One row at most (one-to-one), so its heading is the singular.
+    verbose_name = "anesthesia rules"
     verbose_name_plural = "anesthesia rules (how the payer counts units)"
     fields = (
         ("minutes_per_unit", "time_rounding", "round_up_after"),

@@ -274,6 +274,7 @@ class CptModifier(CptLink):
 
     class Meta(CptLink.Meta):
         verbose_name = "modifier of a CPT code"
+        verbose_name_plural = "modifiers of CPT codes"
         constraints = [
             models.UniqueConstraint(
                 fields=["cpt", "modifier"], name="codes_cptmodifier_unique_pair"
@@ -360,6 +361,7 @@ class CptPayer(CptLink):
 
     class Meta(CptLink.Meta):
         verbose_name = "payer of a CPT code"
+        verbose_name_plural = "payers of CPT codes"
         constraints = [
             models.UniqueConstraint(fields=["cpt", "payer"], name="codes_cptpayer_unique_pair")
         ]

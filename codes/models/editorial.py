@@ -66,7 +66,7 @@ class ChangeLogEntry(ArticlePart):
     class Meta:
         ordering = ["-date", "-pk"]
         verbose_name = "change log entry"
-        verbose_name_plural = "change log"
+        verbose_name_plural = "change log entries"
         constraints = [
             models.UniqueConstraint(
                 fields=["cpt", "date", "summary"], name="codes_changelogentry_unique"

@@ -105,8 +105,8 @@ class BaseUnit(SourcedRecord):
 
     class Meta:
         ordering = ["code"]
-        verbose_name = "anesthesia base units"
-        verbose_name_plural = "anesthesia base units"
+        verbose_name = "anesthesia base unit value"
+        verbose_name_plural = "anesthesia base unit values"
         constraints = [unique_code("baseunit"), code_shape("baseunit", CPT_CODE_PATTERN)]
 
     def __str__(self):
