@@ -1,11 +1,16 @@
 """URL reversal for code pages, remembered: a page links dozens of codes, and each `reverse()`
 costs about 50 µs on this project's machine. The address of a code never changes while the process
 runs; the script prefix is part of the key, so a site mounted under a sub-path stays right.
+
+And the one canonical address of each code page: `canonical_address` redirects the forms people
+type to it.
 """
 
-from functools import lru_cache
+from functools import lru_cache, wraps
 
+from django.http import HttpResponsePermanentRedirect
 from django.urls import get_script_prefix, reverse
+from django.utils.encoding import iri_to_uri
 
 
 @lru_cache(maxsize=8192)
@@ -16,3 +21,23 @@ def _reverse(prefix: str, name: str, args: tuple) -> str:
 def code_url(name: str, *args) -> str:
     """`reverse(name, args=args)`, remembered."""
     return _reverse(get_script_prefix(), name, args)
+
+
+def canonical_address(view):
+    """Answer an address a person typed (/codes/620/, /modifiers/qs/, /icd10/M4804/) with a 301
+    to the canonical one, query string kept. The path converters (codes/converters.py) hand the
+    view each code in its canonical form, and `reverse` writes the canonical address from it;
+    an address that is not that one is redirected, before any database work."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        match = request.resolver_match
+        canonical = code_url(match.view_name, *match.captured_kwargs.values())
+        if request.path != canonical:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(
+                f"{canonical}?{iri_to_uri(query)}" if query else canonical
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -7,6 +7,7 @@ register_converter(converters.ModifierConverter, "modifier")
 register_converter(converters.TaxonomyConverter, "taxonomy")
 register_converter(converters.Icd10Converter, "icd10")
 register_converter(converters.PlaceOfServiceConverter, "pos")
+register_converter(converters.PayerSlugConverter, "payer")
 
 app_name = "codes"
 
@@ -27,6 +28,6 @@ urlpatterns = [
     path("taxonomies/<taxonomy:code>/", views.taxonomy_detail, name="taxonomy-detail"),
     path("icd10/", views.icd10_chapters, name="icd10-chapters"),
     path("icd10/<icd10:code>/", views.icd10_detail, name="icd10-detail"),
-    path("payers/<slug:slug>/", views.payer_detail, name="payer-detail"),
+    path("payers/<payer:slug>/", views.payer_detail, name="payer-detail"),
     path("places-of-service/<pos:code>/", views.pos_detail, name="pos-detail"),
 ]

@@ -21,6 +21,7 @@ from .models import (
     RelatedCode,
     published,
 )
+from .paths import canonical_address
 from .search import query as search
 
 PAGE_SIZE = 50
@@ -94,12 +95,11 @@ def home(request):
     return render(request, "codes/home.html", {"table": _paginated(request, table)})
 
 
+@canonical_address
 @cached_page
 def cpt_detail(request, code):
     """The article of a code; for an anesthesia code without one, the page of its base units,
     its section and the estimator."""
-    if code != code.upper():
-        return redirect("codes:cpt-detail", code.upper(), permanent=True)
     try:
         page = article.load(code)
     except CptCode.DoesNotExist:
@@ -123,14 +123,11 @@ def anesthesia_code(request, code):
     return render(request, "codes/anesthesia_code.html", context)
 
 
+@canonical_address
 @cached_page
 def estimate(request, code):
     """`/codes/<code>/estimate/?minutes=…&modifiers=…&payer=…&dos=…`: what the case pays, payer
     by payer, with every step; `_export=csv|xlsx` downloads the steps."""
-    if code != code.upper():
-        return redirect(
-            f"{reverse('codes:estimate', args=[code.upper()])}?{request.GET.urlencode()}"
-        )
     figures = estimator.figures(request.content_state)
     base = figures.base_units.get(code)
     if base is None:
@@ -162,6 +159,7 @@ def estimate(request, code):
     return render(request, "codes/estimate.html", context)
 
 
+@canonical_address
 @never_cache
 def cpt_preview(request, code):
     """An editor's preview of an article in any status, marked as such, never cached or indexed.
@@ -194,19 +192,17 @@ def _record_page(request, kind, record, table_class, caption, extra=None):
     return render(request, f"codes/{kind}_detail.html", context)
 
 
+@canonical_address
 @cached_page
 def modifier_detail(request, code):
-    if code != code.upper():
-        return redirect("codes:modifier-detail", code.upper(), permanent=True)
     modifier = _get_or_404(Modifier.objects, f"There is no modifier {code} on cptref.", code=code)
     caption = f"CPT codes reported with modifier {modifier.code}"
     return _record_page(request, "modifier", modifier, tables.ModifierCptTable, caption)
 
 
+@canonical_address
 @cached_page
 def taxonomy_detail(request, code):
-    if code != code.upper():
-        return redirect("codes:taxonomy-detail", code.upper(), permanent=True)
     message = f"There is no provider taxonomy {code} on cptref."
     taxonomy = _get_or_404(ProviderTaxonomy.objects, message, code=code)
     caption = f"CPT codes billed by {taxonomy.code}"
@@ -221,11 +217,9 @@ def icd10_chapters(request):
     return render(request, "codes/icd10_chapters.html", context)
 
 
+@canonical_address
 @cached_page
 def icd10_detail(request, code):
-    canonical = Icd10Code.canonical(code)
-    if code != canonical:
-        return redirect("codes:icd10-detail", canonical, permanent=True)
     message = f"There is no ICD-10-CM code {code} on cptref."
     icd10 = _get_or_404(Icd10Code.objects, message, code=code)
     children = tables.Icd10ChildTable(
@@ -236,6 +230,7 @@ def icd10_detail(request, code):
     return _record_page(request, "icd10", icd10, tables.DiagnosisCptTable, caption, extra)
 
 
+@canonical_address
 @cached_page
 def payer_detail(request, slug):
     """A payer's coverage notes, how it counts anesthesia units and its conversion factors."""
@@ -252,6 +247,7 @@ def payer_detail(request, slug):
     return _record_page(request, "payer", payer, tables.PayerCptTable, caption, extra)
 
 
+@canonical_address
 @cached_page
 def pos_detail(request, code):
     message = f"There is no place of service {code} on cptref."

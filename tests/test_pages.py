@@ -108,7 +108,7 @@ def test_article_shows_code_overview_and_linked_records(client, content):
     assert "Spinal stenosis, thoracic region" in page
     assert "Intervertebral disc disorders with myelopathy, thoracic region" in page
     assert "Nurse Anesthetist, Certified Registered" in page
-    assert '<th scope="col"' in body and "<caption>Modifiers used with 00620</caption>" in body
+    assert '<th scope="col"' in body and 'aria-labelledby="modifiers-heading"><table' in body
     # Related codes without an article link to their code's page (base units, estimator).
     assert '<a href="/codes/00625/"><code>00625</code></a>' in body
 
@@ -264,7 +264,7 @@ def test_codes_typed_in_another_form_redirect_to_the_canonical_page(
         ("/modifiers/Q%20/", "There is no page at this address."),
         ("/taxonomies/207L/", "There is no page at this address."),
         ("/taxonomies/207L00000Y/", "There is no page at this address."),
-        ("/places-of-service/2/", "There is no page at this address."),
+        ("/places-of-service/2a/", "There is no page at this address."),
     ],
 )
 def test_unknown_and_malformed_addresses_get_the_helpful_404(client, content, url, message):
