@@ -1,10 +1,13 @@
-"""django-tables2 tables, one per listing; each has a caption (templates/django/_table.html)."""
+"""django-tables2 tables, one per listing; each is named by its section's heading or by its
+caption (templates/django/_table.html). Cells write counts, money and units with codes/numbers.py;
+downloads get the raw values."""
 
 import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import slugify
 
-from . import markup
+from . import markup, numbers
 from .models import (
     Confidence,
     ConversionFactor,
@@ -17,8 +20,16 @@ from .models import (
     ProviderTaxonomy,
 )
 from .paths import code_url
+from .templating import source
 
 UNVERIFIED = '{} <span class="flag" title="From one secondary source or recalled">unverified</span>'
+
+
+# Cells' classes (static/css/site.css): on a phone, a long title or description (TEXT) wraps at
+# the width of a line and a note or source (PROSE) at that of a short paragraph; others (codes,
+# figures, dates, short names) do not wrap.
+TEXT = {"td": {"class": "text"}}
+PROSE = {"td": {"class": "wrap"}}
 
 
 def flag_unverified(text, record):
@@ -31,13 +42,26 @@ def unverified_text(text, unverified: bool) -> str:
 
 
 class Table(tables.Table):
-    """A table with a caption: `Table(rows, caption="…")`."""
+    """A table with a caption: `Table(rows, caption="…")`. A page that shows it under a heading
+    names it by that heading instead, `{{ table.labelled_by("heading-id").as_html(request) }}`,
+    so that screen readers do not read the section's name twice; the caption then names only
+    its pages' navigation."""
 
     caption = ""
+    heading_id = ""
 
     def __init__(self, *args, caption: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.caption = caption or self.caption
+
+    def labelled_by(self, heading_id: str) -> "Table":
+        self.heading_id = heading_id
+        return self
+
+    @property
+    def name_id(self) -> str:
+        """The id of what names the table: its section's heading, or its caption."""
+        return self.heading_id or f"{slugify(self.caption) or 'table'}-caption"
 
     class Meta:
         attrs = {"class": "data"}
@@ -53,6 +77,22 @@ NO_ARTICLE = '<span class="flag">No article yet</span>'
 SERVICE_TYPES = dict(CptCode.ServiceType.choices)
 
 
+class FigureColumn(tables.Column):
+    """A count, an amount or units (`write`, from codes/numbers.py), right-aligned; the raw
+    value in downloads."""
+
+    def __init__(self, *args, write=numbers.number, **kwargs):
+        kwargs.setdefault("attrs", {"td": {"class": "number"}})
+        super().__init__(*args, **kwargs)
+        self.write = write
+
+    def render(self, value):
+        return self.write(value)
+
+    def value(self, value):
+        return value
+
+
 class CptCodeTable(Table):
     """The CPT codes readers can open: published articles, and anesthesia codes without an
     article (rows of INDEX_COLUMNS, codes/models/payment.py)."""
@@ -60,12 +100,10 @@ class CptCodeTable(Table):
     code = tables.Column(
         "Code", linkify=lambda record: code_url("codes:cpt-detail", record["code"])
     )
-    title = tables.Column("Title", empty_values=())
+    title = tables.Column("Title", empty_values=(), attrs=TEXT)
     service_type = tables.Column("Service type", order_by=("service_type", "code"))
     section = tables.Column("Section", order_by=("section", "code"))
-    base_units = tables.Column(
-        "Base units", attrs={"td": {"class": "number"}}, order_by=("base_units", "code")
-    )
+    base_units = FigureColumn("Base units", write=numbers.units, order_by=("base_units", "code"))
     place_of_service = tables.Column(
         "Typical place of service",
         accessor="pos_code",
@@ -98,7 +136,7 @@ class CptCodeTable(Table):
 class ReferenceTable(Table):
     """Index of a code set; `cpt_count` comes from `annotate(cpt_count=Count("cpt_links"))`."""
 
-    cpt_count = tables.Column("CPT codes linked", attrs={"td": {"class": "number"}})
+    cpt_count = FigureColumn("CPT codes linked")
 
     class Meta(Table.Meta):
         pass
@@ -140,9 +178,9 @@ def render_billable(value) -> str:
 
 class Icd10Table(Table):
     code = tables.Column("ICD-10-CM code", linkify=True)
-    description = tables.Column("Description")
+    description = tables.Column("Description", attrs=TEXT)
     billable = tables.Column("Billable", order_by=("billable", "code"))
-    chapter = tables.Column("Chapter", order_by=("chapter__position", "code"))
+    chapter = tables.Column("Chapter", order_by=("chapter__position", "code"), attrs=TEXT)
 
     class Meta(Table.Meta):
         model = Icd10Code
@@ -179,7 +217,7 @@ class Icd10ChildTable(Table):
     """The entries one level down in the tabular list, in its order."""
 
     code = tables.Column("Code", linkify=True)
-    description = tables.Column("Description")
+    description = tables.Column("Description", attrs=TEXT)
     kind = tables.Column("Kind")
     billable = tables.Column("Billable")
 
@@ -216,6 +254,10 @@ class NoteColumn(tables.Column):
     """A link's note, written in Markdown by editors (codes/markup.py); an empty one shows the
     column's default."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", PROSE)
+        super().__init__(*args, **kwargs)
+
     def render(self, value):
         return markup.render_note(value)
 
@@ -227,7 +269,7 @@ class LinkedCptTable(Table):
     cpt = tables.Column(
         "CPT code", accessor="cpt__code", linkify=lambda record: record.cpt.get_absolute_url()
     )
-    title = tables.Column("Title", accessor="cpt__title")
+    title = tables.Column("Title", accessor="cpt__title", attrs=TEXT)
 
     class Meta(Table.Meta):
         orderable = False
@@ -265,7 +307,7 @@ class PayerCptTable(LinkedCptTable):
 
 class PlaceOfServiceCptTable(Table):
     code = tables.Column("CPT code", linkify=True)
-    title = tables.Column("Title")
+    title = tables.Column("Title", attrs=TEXT)
 
     class Meta(Table.Meta):
         orderable = False
@@ -282,8 +324,10 @@ class PolicyUpdateTable(Table):
         linkify=lambda record: f"{record.cpt.get_absolute_url()}#policy-updates",
     )
     payer = tables.Column("Payer", linkify=True, order_by=("payer__name", "-date"))
-    summary = tables.Column("Update", orderable=False)
-    reference = tables.Column("Reference", orderable=False, empty_values=("",), default="—")
+    summary = tables.Column("Update", orderable=False, attrs=PROSE)
+    reference = tables.Column(
+        "Reference", orderable=False, empty_values=("",), default="—", attrs=PROSE
+    )
 
     class Meta(Table.Meta):
         model = PolicyUpdate
@@ -291,7 +335,7 @@ class PolicyUpdateTable(Table):
         empty_text = "No policy updates recorded yet."
 
     def render_reference(self, record):
-        return format_html_join("; ", "{}", ((link,) for link in record.source_links()))
+        return format_html_join("; ", "{}", ((source(link),) for link in record.source_links()))
 
     def value_reference(self, record):
         return record.reference  # exports: the text as written
@@ -306,9 +350,7 @@ class ConversionFactorTable(Table):
     effective_to = tables.DateColumn("j M Y", verbose_name="To", default="Open")
     clinicians = tables.Column("Clinicians", order_by=("clinicians", "-effective_from"))
     amount = tables.Column("Dollars per unit", attrs={"td": {"class": "number"}})
-    source = tables.Column(
-        "Source", orderable=False, empty_values=("",), default="—", attrs={"td": {"class": "wrap"}}
-    )
+    source = tables.Column("Source", orderable=False, empty_values=("",), default="—", attrs=PROSE)
 
     class Meta(Table.Meta):
         model = ConversionFactor
@@ -316,13 +358,13 @@ class ConversionFactorTable(Table):
         empty_text = "No conversion factor recorded yet."
 
     def render_amount(self, value, record):
-        return flag_unverified(f"${value}", record)
+        return flag_unverified(numbers.rate(value), record)
 
     def value_amount(self, value, record):
         return unverified_text(value, record.is_unverified)
 
     def render_source(self, record):
-        return format_html_join("; ", "{}", ((link,) for link in record.source_links()))
+        return format_html_join("; ", "{}", ((source(link),) for link in record.source_links()))
 
     def value_source(self, record):
         return record.source

@@ -13,19 +13,35 @@ from functools import lru_cache
 
 from django.template import defaultfilters
 from django.templatetags.static import static
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 from jinja2 import Environment
 
-from . import markup
-from .models import source_links
+from . import markup, numbers
+from .models import SourceLink, source_links
 from .paths import code_url
+
+
+@lru_cache(maxsize=4096)
+def source(link: SourceLink) -> SafeString:
+    """One source as a page shows it: a link whose text is its address, shortened on screen
+    (SourceLink.label) and whole on paper, where the stylesheet prints no other copy of it; the
+    words after it; or a citation as plain text."""
+    if not link.href:
+        return SafeString(link.__html__())
+    href = escape(link.href)
+    html = (
+        f'<a href="{href}" class="source-link"><span class="screen-only">{escape(link.label)}'
+        f'</span><span class="print-only" hidden>{href}</span></a>'
+    )
+    return SafeString(f"{html} {escape(link.note)}" if link.note else html)
 
 
 @lru_cache(maxsize=4096)
 def sources(text: str) -> SafeString:
     """A source text as links, separated by "; ": remembered, since an estimate cites the same
     few sources on every page."""
-    return SafeString("; ".join(link.__html__() for link in source_links(text)))
+    return SafeString("; ".join(source(link) for link in source_links(text)))
 
 
 def figure(step) -> str:
@@ -33,15 +49,10 @@ def figure(step) -> str:
     if step.value is None:
         return "—"
     if step.unit == "$":
-        return f"${step.value:,.2f}"
+        return numbers.money(step.value)
     if step.unit == "$ per unit":
-        return f"${step.value}"
-    return units(step.value)
-
-
-def units(value) -> str:
-    """Units as a payer writes them: whole units without a decimal, tenths with one."""
-    return f"{value:,.1f}" if value % 1 else f"{value:,.0f}"
+        return numbers.rate(step.value)
+    return numbers.units(step.value)
 
 
 def environment(**options) -> Environment:
@@ -53,9 +64,13 @@ def environment(**options) -> Environment:
         urlize=defaultfilters.urlize,
         markdown=markup.render,  # {{ section.body|markdown(3) }}: its headings start at <h3>
         markdown_note=markup.render_note,
-        number="{:,}".format,  # 2,995
-        money="${:,.2f}".format,  # $1,440.90
-        units=units,  # 11.7, 10
+        # Counts, money and units are written by codes/numbers.py, and only there.
+        number=numbers.number,  # a count: 2,995
+        money=numbers.money,  # $1,440.90
+        rate=numbers.rate,  # dollars per unit: $20.4976
+        units=numbers.units,  # 11.7, 10
+        percent=numbers.percent,  # 50%
+        source=source,  # a source (SourceLink) as a link
         sources=sources,  # a source text as links, "; " between them
         figure=figure,  # a step of an estimate: $444.80, $20.4976, 11.7
     )

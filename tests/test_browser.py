@@ -13,6 +13,7 @@ way.
 """
 
 import re
+import statistics
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from django.contrib.auth.models import Group
 from django.db import connections
 
 from codes import history
-from codes.models import ContentVersion
+from codes.models import ContentVersion, CptPayer
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -195,7 +196,7 @@ def test_a_reader_finds_a_diagnosis_its_article_and_a_modifier(open_page, conten
     expect(page).to_have_url(re.compile(r"/codes/00620/$"))
     heading = page.get_by_role("heading", level=1)
     article_title = heading.inner_text()
-    modifiers = page.get_by_role("table", name="Modifiers used with 00620")
+    modifiers = page.get_by_role("table", name="Modifiers", exact=True)
     modifiers.get_by_role("link", name="QS").click()
     expect(page).to_have_url(re.compile(r"/modifiers/QS/$"))
     expect(heading).to_have_text(re.compile(r"^Modifier QS: "))
@@ -234,6 +235,75 @@ def test_print_drops_navigation_and_keeps_tables_whole(open_page, content):
     assert cut == 0
     ARTIFACTS.mkdir(exist_ok=True)
     page.pdf(path=ARTIFACTS / "cpt-article-print.pdf", format="Letter")
+
+
+# The text a printer puts on paper: what print media shows, with the text the stylesheet adds
+# (::before and ::after, `attr(href)` resolved), but not what it hides or clips to nothing.
+PRINTED_TEXT = r"""() => {
+  const added = (element, where) => [...getComputedStyle(element, where).content
+    .matchAll(/"((?:[^"\\]|\\.)*)"/g)].map(m => m[1].replace(/\\(.)/g, "$1")).join("");
+  const text = node => {
+    if (node.nodeType === Node.TEXT_NODE) return node.textContent;
+    if (node.nodeType !== Node.ELEMENT_NODE) return "";
+    const style = getComputedStyle(node);
+    if (style.display === "none" || style.visibility === "hidden") return "";
+    if (style.clip === "rect(0px, 0px, 0px, 0px)") return "";
+    return added(node, "::before") + [...node.childNodes].map(text).join("")
+      + added(node, "::after");
+  };
+  return text(document.body);
+}"""
+
+
+@pytest.mark.parametrize("kind", ["cpt-article", "pos", "taxonomy", "estimate"])
+def test_print_shows_each_source_address_once(kind, open_page, content):
+    """Sources are links whose text is their address (shortened on screen): paper shows each
+    address once, whole, and the address after any other link."""
+    if kind == "cpt-article":  # a policy reference: a cell whose link's text is its address
+        CptPayer.objects.filter(cpt__code="00620", payer__slug="aetna").update(
+            policy_reference="https://example.org/policies/anesthesia-0620 (section 4)"
+        )
+    page = open_page()
+    page.goto(PAGE_KINDS[kind])
+    page.emulate_media(media="print")
+    printed = page.evaluate(PRINTED_TEXT)
+    addresses = page.locator("main a[href^='http']").evaluate_all(
+        "links => links.filter(a => a.getClientRects().length).map(a => a.getAttribute('href'))"
+    )
+    assert len(addresses) >= 4, "the page cites its sources"
+    # An address counts wherever it shows, whole, without its scheme or cut short ("…"): by
+    # its first 40 characters, which tell these addresses apart.
+    starts = [address.split("://", 1)[1][:40] for address in addresses]
+    shown = {start: printed.count(start) for start in starts}
+    linked = {start: sum(s.startswith(start) for s in starts) for start in starts}
+    assert shown == linked
+    for address in addresses:
+        assert address in printed, "paper shows the whole address"
+
+
+@pytest.mark.parametrize("kind", ["icd10-index", "cpt-index", "cpt-article", "estimate", "payer"])
+def test_on_a_phone_a_wide_table_scrolls_with_its_code_in_view(kind, open_page, content):
+    page = open_page(PHONE)
+    page.goto(PAGE_KINDS[kind])
+    scrolled = 0
+    for container in page.locator(".table-container").all():
+        if not container.evaluate("box => box.scrollWidth > box.clientWidth"):
+            continue
+        container.evaluate("box => { box.scrollLeft = box.scrollWidth; }")
+        assert container.evaluate("box => box.scrollLeft") > 0
+        keys = container.locator("tr > :first-child:not([colspan])").evaluate_all(
+            "cells => cells.map(cell => cell.getBoundingClientRect())"
+            ".map(box => [box.left, box.right])"
+        )
+        assert keys and all(0 <= left and right <= PHONE for left, right in keys), keys
+        scrolled += 1
+    assert scrolled, "a table of this page is wider than a phone"
+    if kind == "icd10-index":
+        rows = page.locator("main tbody tr").evaluate_all(
+            "rows => rows.map(row => row.getBoundingClientRect().height)"
+        )
+        assert len(rows) >= 10 and statistics.median(rows) < 60, rows
+    screenshot(page, f"{kind}-scrolled")
 
 
 def test_a_reviewer_changes_a_section_and_a_reader_sees_it(open_page, reviewer, cpt_00620):

@@ -55,7 +55,7 @@ def test_every_index_answers_at_its_address_with_its_title(client, content):
     for kind in kinds.listed():
         response = client.get(reverse(f"codes:{kind.listing.url_name}"))
         assert response.status_code == 200
-        assert f"<h1>{kind.listing.title}</h1>" in response.content.decode()
+        assert f'<h1 id="list-heading">{kind.listing.title}</h1>' in response.content.decode()
 
 
 def test_the_header_links_the_kinds_in_their_menu_order(client, content):

@@ -450,7 +450,7 @@ def test_hostile_notes_are_inert_in_the_article_tables(client, content):
     CptPayer.objects.filter(cpt__code="00620").update(coverage_note="[x](javascript:alert(1))")
     after = client.get(url).content.decode()
     assert page_problems(before, after) == []
-    assert "<td>&lt;img src=x onerror=alert(1)&gt;</td>" in after
+    assert '<td class="wrap">&lt;img src=x onerror=alert(1)&gt;</td>' in after
 
 
 def test_markdown_notes_render_on_the_modifier_and_payer_pages(client, content):
@@ -468,7 +468,7 @@ def test_markdown_notes_render_on_the_modifier_and_payer_pages(client, content):
         in modifier
     )
     assert "<dd>&lt;img src=x onerror=alert(1)&gt;</dd>" in modifier
-    assert "<td ><em>Only</em> MAC.</td>" in modifier or "<td><em>Only</em> MAC.</td>" in modifier
+    assert '<td class="wrap"><em>Only</em> MAC.</td>' in modifier
     payer = client.get(reverse("codes:payer-detail", args=["aetna"])).content.decode()
     assert (
         'Needs <a href="https://example.org/pa" rel="noopener noreferrer">prior authorisation</a>.'
