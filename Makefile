@@ -12,7 +12,7 @@ WEB_CONCURRENCY ?= 3
 # axe-core and the Nu Html Checker for the browser tests; npm writes this file on each install.
 BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
 
-.PHONY: run test install migrate loaddata icd10 serve bench bench-check bench-estimate bench-exports bench-icd10 bench-search bench-load lint clean
+.PHONY: run test install migrate loaddata icd10 taxonomies serve bench bench-check bench-estimate bench-exports bench-icd10 bench-search bench-load lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,14 @@ loaddata: migrate
 icd10: loaddata
 	$(LOCAL_KEY) $(BIN)/python manage.py import_icd10cm
 
-## Install, create the SQLite database, load the content and ICD-10-CM, serve on 127.0.0.1:8000
-run: icd10
+## The whole NUCC provider taxonomy, v25.1, as NUCC publishes it (883 codes; about a second)
+NUCC_FILE := fixtures/sources/nucc/nucc_taxonomy_251.csv
+taxonomies: loaddata
+	$(LOCAL_KEY) $(BIN)/python manage.py import_nucc_taxonomy $(NUCC_FILE)
+
+## Install, create the SQLite database, load the content, ICD-10-CM and the NUCC taxonomy, serve
+## on 127.0.0.1:8000
+run: icd10 taxonomies
 	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## Install and run the whole test suite, browser tests included (Chromium, java, npm registry)

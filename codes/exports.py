@@ -33,7 +33,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-FORMATS = {"csv": "CSV", "xlsx": "Excel (XLSX)"}
+# The download links name what each is for (README.md § Full code sets).
+FORMATS = {"csv": "CSV (UTF-8, for other programs)", "xlsx": "Excel (XLSX, for people)"}
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -133,8 +133,9 @@ KINDS = [
             "taxonomies/",
             "taxonomy-list",
             title="Provider taxonomies",
-            intro="NUCC Health Care Provider Taxonomy codes of the providers who bill these "
-            "services.",
+            intro="The whole NUCC Health Care Provider Taxonomy: the code of each kind of "
+            "provider, by grouping and classification. Source: NUCC Health Care Provider "
+            "Taxonomy, v25.1.",
             table="TaxonomyTable",
             filterset="TaxonomyFilter",
             export_name="provider-taxonomies",

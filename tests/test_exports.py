@@ -223,3 +223,14 @@ def test_the_whole_icd10_downloads_well_inside_the_servers_timeout(client, conte
         else:
             sheet = load_workbook(io.BytesIO(body), read_only=True).active
             assert sum(1 for _ in sheet.iter_rows(values_only=True)) == listed + 1
+
+
+def test_excel_keeps_the_zeros_of_every_code_and_the_links_say_which_file_is_for_what(
+    client, content
+):
+    sheet = load_workbook(io.BytesIO(download(client, "/places-of-service/", "xlsx"))).active
+    assert sheet["A2"].value == "01" and sheet["A2"].data_type == "s"
+    assert sheet.title == "Places of service" and sheet.freeze_panes == "A2"
+    body = client.get("/places-of-service/").content.decode()
+    assert "CSV (UTF-8, for other programs)</a>" in body
+    assert "Excel (XLSX, for people)</a>" in body

@@ -163,3 +163,110 @@ def test_the_taxonomies_are_nuccs_own_words():
         if fields.get("display_name"):
             assert fields["display_name"] == published["Display Name"], fields["code"]
         assert "NUCC Health Care Provider Taxonomy code set, version 25.1" in fields["source"]
+
+
+def by_code(name: str, model: str) -> dict[str, dict]:
+    return {row["code"]: row for row in records(name, model)}
+
+
+def test_the_places_of_service_the_facts_name_are_the_facts():
+    fixture = by_code("01_places_of_service.json", "codes.placeofservice")
+    for fact in FACTS["place_of_service"]["items"]:
+        row = fixture[fact["code"]]
+        assert row["name"] == fact["name"], (fact["code"], row["name"], fact["name"])
+        assert row["confidence"] == fact["confidence"], fact["code"]
+        assert urls(fact["source"]) <= urls(row["source"]), fact["code"]
+
+
+def test_the_modifiers_are_the_facts():
+    fixture = by_code("03_modifiers.json", "codes.modifier")
+    for fact in FACTS["modifiers"]:
+        row = fixture[fact["code"]]
+        name = fact.get("meaning") or fact["short_label"]
+        assert row["name"] == name, (fact["code"], row["name"], name)
+        if "kind" in fact:
+            assert fact["kind"].startswith(row["kind"]), (fact["code"], row["kind"], fact["kind"])
+        assert row["confidence"] == fact["confidence"], fact["code"]
+        assert urls(fact["source"]) <= urls(row["source"]), fact["code"]
+        if "use" in fact:
+            assert row["when_to_use"].startswith(fact["use"]), fact["code"]
+
+
+def test_the_physical_status_units_are_the_facts():
+    fixture = by_code("03_modifiers.json", "codes.modifier")
+    for fact in FACTS["physical_status_modifiers"]["items"]:
+        row = fixture[fact["code"]]
+        assert (row["asa_units"], row["medicare_units"]) == (
+            fact["asa_rvg_units"],
+            fact["medicare_units"],
+        ), fact["code"]
+        assert row["confidence"] == fact["confidence"], fact["code"]
+        assert urls(fact["source"]) <= urls(row["source"]), fact["code"]
+
+
+def test_the_taxonomies_cite_the_sources_of_their_facts():
+    fixture = by_code("02_provider_taxonomies.json", "codes.providertaxonomy")
+    for fact in FACTS["provider_taxonomies"]["items"]:
+        row = fixture[fact["code"]]
+        assert urls(fact["source"]) <= urls(row["source"]), fact["code"]
+
+
+# The line each ICD-10-CM record of the fixtures adds: the release the import checks it against.
+ICD10_RELEASE = "ICD-10-CM tabular list (CDC/NCHS), from the simple-icd-10-cm package"
+ICD10_TOKEN = re.compile(
+    r"\b([A-Z]\d{2}(?:\.?[0-9A-Z]{1,4})?x?)(?:-([A-Z]\d{2}(?:\.[0-9A-Z]{1,4})?x?))?", re.I
+)
+
+
+def names_code(line: str, code: str) -> bool:
+    """The source line names `code`, a family it belongs to (M48.0x, M51.0x-M51.3x, M50), or
+    codes beneath it (M48.061 under M48.06)."""
+    bare = code.replace(".", "")
+    for first, last in ICD10_TOKEN.findall(line):
+        low = first.upper().replace(".", "")
+        if last:
+            high = last.upper().replace(".", "")
+            if low.endswith("X") and high.endswith("X"):
+                if low[:-1] <= bare[: len(low) - 1] <= high[:-1]:
+                    return True
+        elif low.endswith("X") and len(low) > 3:
+            if bare.startswith(low[:-1]):
+                return True
+        elif bare == low or low.startswith(bare) or (len(low) == 3 and bare.startswith(low)):
+            return True
+    return False
+
+
+def test_names_code_reads_families_ranges_and_children():
+    line = "ValueSet (M47.1x, M48.0x, M50.0x, M51.0x-M51.3x display strings)"
+    assert names_code(line, "M48.04") and names_code(line, "M51.24")
+    assert not names_code(line, "M51.44") and not names_code(line, "M54.6")
+    assert names_code("seed (M48.04, M48.061)", "M48.06")
+    assert names_code("https://pabau.com/diagnostic-codes/icd-10-code-m5134/", "M51.34")
+    assert not names_code("https://mirahealth.care/reference/icd10/M51.05", "M48.04")
+    assert names_code("(M50 cervical vs M51 thoracic/lumbar)", "M51.04")
+
+
+def test_each_diagnosis_cites_what_supports_it_and_nothing_else():
+    """Sources belong to the fact they support: M48.04 does not cite a page about M51.05."""
+    facts = {item["code"]: item for item in FACTS["icd10cm"]["items"]}
+    fixture = records("04_icd10cm.json", "codes.icd10code")
+    assert {row["code"] for row in fixture} == set(facts)
+    for row in fixture:
+        code, fact = row["code"], facts[row["code"]]
+        assert row["description"] == fact["description"], code
+        assert row.get("billable", True) == fact["billable"], code
+        assert row["confidence"] == fact["confidence"], code
+        cited = row["source"].splitlines()
+        assert cited[-1] == ICD10_RELEASE, code
+        for line in cited[:-1]:
+            assert line in fact["source"] and names_code(line, code), (code, line)
+        missing = [s for s in fact["source"] if names_code(s, code) and s not in cited]
+        assert not missing, (code, missing)
+
+
+def test_related_codes_say_what_tells_them_apart():
+    related = by_code("10_cpt_00620.json", "codes.relatedcode")
+    assert "without one-lung ventilation" in related["00625"]["description"]
+    assert "with one-lung ventilation" in related["00626"]["description"]
+    assert related["00625"]["description"] != related["00626"]["description"]

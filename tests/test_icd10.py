@@ -89,7 +89,7 @@ def test_import_loads_the_whole_tabular_list_once(content):
     # The article's link and the fixture's curated source survive.
     link.refresh_from_db()
     assert link.icd10_id == m4804.pk
-    assert "mirahealth.care" in m4804.source
+    assert "public SQL seed in GitHub code index" in m4804.source
 
     before = list(Icd10Code.objects.order_by("pk").values())
     out = io.StringIO()

@@ -8,13 +8,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError
 
+from codes.management.commands.import_nucc_taxonomy import source_line
 from codes.models import Confidence, NaturalKeyManager, ProviderTaxonomy
 
 pytestmark = pytest.mark.django_db
 
 HEADER = "Code,Grouping,Classification,Specialization,Definition,Notes,Display Name,Section"
 FILE_NAME = "nucc_taxonomy_251.csv"
-SOURCE_LINE = f"NUCC Health Care Provider Taxonomy code set, file {FILE_NAME}"
+SOURCE_LINE = f"Source: NUCC Health Care Provider Taxonomy, v25.1 (file {FILE_NAME})"
 
 # Rows in the shape of the official file: fields with commas, quotes or line breaks are quoted.
 # The definition of 207LP4000X spans three lines of the file (lines 2 to 4 when it comes first).
@@ -195,7 +196,7 @@ def test_a_changed_code_gains_the_source_line_of_its_file_only_once(tmp_path):
     record.refresh_from_db()
     assert record.source.splitlines() == [
         SOURCE_LINE,
-        "NUCC Health Care Provider Taxonomy code set, file nucc_taxonomy_260.csv",
+        "Source: NUCC Health Care Provider Taxonomy, v26.0 (file nucc_taxonomy_260.csv)",
     ]
 
 
@@ -398,3 +399,43 @@ def test_a_database_error_midway_rolls_back_the_whole_file(content, tmp_path, mo
         run(write(tmp_path, NUTRITION, ANESTHESIOLOGY))
 
     assert snapshot() == before
+
+
+SHIPPED = Path(__file__).parent.parent / "fixtures" / "sources" / "nucc" / "nucc_taxonomy_251.csv"
+
+
+def test_make_run_imports_the_shipped_taxonomy():
+    makefile = (Path(__file__).parent.parent / "Makefile").read_text()
+    assert "NUCC_FILE := fixtures/sources/nucc/nucc_taxonomy_251.csv" in makefile
+    assert "import_nucc_taxonomy $(NUCC_FILE)" in makefile
+    run = next(line for line in makefile.splitlines() if line.startswith("run:"))
+    assert "taxonomies" in run.split()
+
+
+def test_the_shipped_file_gives_the_whole_taxonomy_and_the_editors_records_stay(client, cpt_00620):
+    kept = {t.code: (t.note, t.confidence) for t in ProviderTaxonomy.objects.all()}
+    call_command("import_nucc_taxonomy", str(SHIPPED), verbosity=0)
+    assert ProviderTaxonomy.objects.count() == 883
+    for code, (note, confidence) in kept.items():
+        record = ProviderTaxonomy.objects.get(code=code)
+        assert (record.note, record.confidence) == (note, confidence), code
+    linked = set(cpt_00620.taxonomy_links.values_list("taxonomy__code", flat=True))
+    assert linked == {"207L00000X", "367500000X"}
+    body = client.get("/taxonomies/").content.decode()
+    assert "883" in body.replace(",", "")
+    nurses = client.get(
+        "/taxonomies/", {"classification": "Nurse Anesthetist, Certified Registered"}
+    )
+    assert "367500000X" in nurses.content.decode() and "207L00000X" not in nurses.content.decode()
+    page = client.get("/taxonomies/367500000X/").content.decode()
+    assert "Definition" in page and "unverified" not in page
+
+
+def test_records_from_nuccs_file_carry_its_attribution():
+    assert source_line(SHIPPED) == (
+        "Source: NUCC Health Care Provider Taxonomy, v25.1 (file nucc_taxonomy_251.csv)"
+    )
+    assert (
+        source_line(Path("codes.csv"))
+        == "NUCC Health Care Provider Taxonomy code set, file codes.csv"
+    )

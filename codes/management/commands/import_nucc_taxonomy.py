@@ -15,6 +15,7 @@ not in the file are left alone.
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,12 @@ MAX_PROBLEMS_SHOWN = 20
 
 
 def source_line(path: Path) -> str:
+    """The source line of the records a file creates or changes: NUCC's attribution, with the
+    version where the file has NUCC's own name (nucc_taxonomy_251.csv is v25.1)."""
+    named = re.fullmatch(r"nucc_taxonomy_(\d+)(\d)\.csv", path.name)
+    if named:
+        major, minor = named.groups()
+        return f"Source: NUCC Health Care Provider Taxonomy, v{major}.{minor} (file {path.name})"
     return f"NUCC Health Care Provider Taxonomy code set, file {path.name}"
 
 
