@@ -569,7 +569,26 @@ class Icd10CodeAdmin(SourcedRecordAdmin):
     search_fields = ("code", "description")
     # The place in the tabular list comes from import_icd10cm; a select of 98,000 parents
     # would not be usable anyway.
-    readonly_fields = ("kind", "parent", "chapter", "lineage", "position")
+    readonly_fields = ("kind", "parent", "chapter", "lineage", "position", "notes", "terms")
+
+
+class ReadOnly:
+    """An admin's list and pages, without adding, changing or deleting."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CodeSetReleaseAdmin(ReadOnly, admin.ModelAdmin):
+    """Written by the imports (import_icd10cm): readers see it; nobody edits it."""
+
+    list_display = ("name", "code_set", "loaded_at", "replaced")
 
 
 class PlaceOfServiceAdmin(SourcedRecordAdmin):
@@ -657,22 +676,13 @@ class PayerRuleAdmin(ReadableHistoryAdmin):
     autocomplete_fields = ["payer"]
 
 
-class ArticlePartAdmin(ReadableHistoryAdmin):
+class ArticlePartAdmin(ReadOnly, ReadableHistoryAdmin):
     """Sections, links and policy updates are edited on their article's page, where its status
     decides who may change them; these lists find them across codes and show their history."""
 
     list_select_related = True
     autocomplete_fields = ["cpt"]
     search_fields = ("cpt__code",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ArticleSectionAdmin(ArticlePartAdmin):

@@ -6,7 +6,11 @@ def _nav() -> list[tuple[str, str]]:
     # Links to the kinds' pages, in the order of their menu positions (codes/kinds.py), then
     # the tools that work on them.
     pages = [(item.label, code_url(item.url_name)) for item in kinds.menu()]
-    return [*pages, ("Claim check", code_url("codes:check"))]
+    return [
+        *pages,
+        ("Claim check", code_url("codes:check")),
+        ("Look up codes", code_url("codes:lookup")),
+    ]
 
 
 def site_nav(request):

@@ -34,6 +34,7 @@ class Listing:
     filterset: str = ""  # a FilterSet of codes/filters.py, if the index filters
     export_name: str = ""  # the download's file name, without extension
     table_caption: str = ""  # the table's caption, if not the title
+    release: str = ""  # a code set (CodeSetRelease): its release is named on the page and download
 
     @property
     def caption(self) -> str:
@@ -60,6 +61,7 @@ class Backup:
 
     WHOLE = "whole"  # what editors write: every record
     NEEDED = "needed"  # a public code set: the records the content needs or editors changed
+    NONE = "none"  # written by an import, which writes it again: not backed up
 
 
 @dataclass(frozen=True)
@@ -159,11 +161,20 @@ KINDS = [
             table="Icd10Table",
             filterset="Icd10Filter",
             export_name="icd-10-cm",
+            release=models.CodeSetRelease.CodeSet.ICD10CM,
         ),
         menu=Menu(4, "ICD-10-CM", "codes:icd10-chapters"),
         document=documents.DIAGNOSIS,
         backup=Backup.NEEDED,
         admin="Icd10CodeAdmin",
+    ),
+    # The release of a code set that its import loaded (shown on its pages and downloads).
+    Kind(
+        "release",
+        models.CodeSetRelease,
+        backup=Backup.NONE,
+        admin="CodeSetReleaseAdmin",
+        editors=False,
     ),
     Kind(
         "payer",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("search/", views.search_results, name="search"),
     path("check/", views.claim_check, name="check"),
     path("check.json", views.claim_check_json, name="check-json"),
+    path("lookup/", views.lookup, name="lookup"),
     # The index of every kind of content that has one (codes/kinds.py).
     *(
         path(kind.listing.path, views.index, {"kind": kind.name}, name=kind.listing.url_name)

@@ -1,5 +1,7 @@
 """Function views: look the record up, build its tables, render."""
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -9,9 +11,11 @@ from django.views.decorators.cache import never_cache
 from django_tables2 import RequestConfig
 
 from . import article, claimcheck, claims, estimator, exports, kinds, tables
-from .caching import cached_page
+from . import lookup as code_list
+from .caching import cached_page, per_version
 from .models import (
     BaseUnit,
+    CodeSetRelease,
     CptCode,
     Icd10Code,
     Modifier,
@@ -46,6 +50,16 @@ def _paginated(request, table):
     return table
 
 
+@per_version
+def _releases() -> dict[str, CodeSetRelease]:
+    return {release.code_set: release for release in CodeSetRelease.objects.all()}
+
+
+def _release(request, code_set: str) -> CodeSetRelease | None:
+    """The release of a code set that the site holds (read once per content version)."""
+    return _releases(request.content_state).get(code_set) if code_set else None
+
+
 def _export_links(request):
     """The current page's filters and sort, as CSV and XLSX downloads of every matching row."""
     query = request.GET.copy()
@@ -65,15 +79,16 @@ def index(request, kind):
     rows = kinds.get(kind).model.objects.listed()
     filterset = None
     if listing.filterset:
-        filterset = listing.filterset_class()(request.GET, queryset=rows)
+        filterset = listing.filterset_class()(request.GET, queryset=rows, request=request)
         rows = filterset.qs
     table = _paginated(request, listing.table_class()(rows, caption=listing.caption))
+    release = _release(request, listing.release)
     export_format = request.GET.get("_export")
     if exports.is_format(export_format):
         return exports.response(
             table,
             export_format,
-            listing.export_name,
+            f"{listing.export_name}-{release.file_label}" if release else listing.export_name,
             listing.title,
             rows=table.paginator.count,
             state=request.content_state,
@@ -85,6 +100,7 @@ def index(request, kind):
         "table": table,
         "filter": filterset,
         "export_links": _export_links(request),
+        "release": release,
     }
     return render(request, "codes/reference_list.html", context)
 
@@ -213,7 +229,7 @@ def taxonomy_detail(request, code):
 def icd10_chapters(request):
     chapters = Icd10Code.objects.filter(kind=Icd10Code.Kind.CHAPTER).order_by("position")
     table = tables.Icd10ChildTable(chapters, caption="Chapters of ICD-10-CM", orderable=False)
-    context = {"table": table}
+    context = {"table": table, "release": _release(request, CodeSetRelease.CodeSet.ICD10CM)}
     return render(request, "codes/icd10_chapters.html", context)
 
 
@@ -226,7 +242,13 @@ def icd10_detail(request, code):
         icd10.children.order_by("position"), caption=f"Within {icd10.code}"
     )
     caption = f"CPT codes that diagnosis {icd10.code} supports"
-    extra = {"ancestors": icd10.ancestors(), "children": _paginated(request, children)}
+    ancestors = icd10.ancestors()
+    extra = {
+        "ancestors": ancestors,
+        "children": _paginated(request, children),
+        "instructions": icd10.instructions(ancestors),
+        "release": _release(request, CodeSetRelease.CodeSet.ICD10CM),
+    }
     return _record_page(request, "icd10", icd10, tables.DiagnosisCptTable, caption, extra)
 
 
@@ -260,14 +282,58 @@ def pos_detail(request, code):
 
 @cached_page
 def search_results(request):
-    """`/search/?q=`: a query that names one code goes to its page; others list the codes it
-    begins or the records that contain its words, of all kinds or of one (`kind=`)."""
+    """`/search/?q=`: a query that names one code goes to its page, one that lists two or more
+    codes and nothing else to their lookup; others list the codes it begins or the records that
+    contain its words, of all kinds or of one (`kind=`)."""
     query = request.GET.get("q", "")
+    if code_list.is_list(query):
+        return redirect(_lookup_url(code_list.read(query).text))
     target = search.jump(query)
     if target:
         return redirect(target)
-    results = search.search(query, kind=request.GET.get("kind"), page=request.GET.get("page"))
+    results = search.search(
+        query,
+        kind=request.GET.get("kind"),
+        page=request.GET.get("page"),
+        billable=request.GET.get("billable"),
+    )
     return render(request, "codes/search.html", {"results": results, "query": results.query})
+
+
+def _lookup_url(text: str, **query) -> str:
+    return f"{reverse('codes:lookup')}?{urlencode({'codes': text, **query})}"
+
+
+@cached_page
+def lookup(request):
+    """`/lookup/?codes=…`: up to 200 codes of any kind, each with what it is, in the order
+    given (codes/lookup.py); `_export=csv|xlsx` downloads the table."""
+    given = "codes" in request.GET
+    reading = code_list.read(request.GET.get("codes", ""))
+    entries = code_list.look_up(reading.tokens)
+    table = tables.LookupTable(code_list.rows(entries), caption="Codes looked up")
+    export_format = request.GET.get("_export")
+    if entries and exports.is_format(export_format):
+        title, rows = "Codes looked up", len(table.rows)
+        return exports.response(table, export_format, "codes-looked-up", title, rows=rows)
+    context = {
+        "form": code_list.LookupForm({"codes": reading.text} if given else None),
+        "given": given,
+        "reading": reading,
+        "entries": entries,
+        "table": table,
+        "summary": code_list.summary(entries) if entries else "",
+        "rest_url": _lookup_url(reading.rest_text) if reading.rest else "",
+        # What was read, not the address: it may hold a megabyte of text.
+        "export_links": [
+            (label, _lookup_url(reading.text, _export=fmt))
+            for fmt, label in exports.FORMATS.items()
+        ],
+        "max_codes": code_list.MAX_CODES,
+        "example": code_list.EXAMPLE,
+        "example_url": _lookup_url(code_list.EXAMPLE),
+    }
+    return render(request, "codes/lookup.html", context)
 
 
 def page_not_found(request, exception):

@@ -1,3 +1,5 @@
+import functools
+import io
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,9 @@ PAGE_KINDS = {
     "modifier": "/modifiers/QS/",
     "taxonomy": "/taxonomies/207L00000X/",
     "icd10": "/icd10/M48.04/",
+    # A code with the tabular list's notes, its own and inherited, and a 7th character (the
+    # `icd10_notes` fixture: PAGE_FIXTURES).
+    "icd10-notes": "/icd10/S32.010A/",
     "payer": "/payers/aetna/",
     "pos": "/places-of-service/21/",
     "anesthesia-code": "/codes/00670/",
@@ -41,6 +46,9 @@ PAGE_KINDS = {
     "&lines=00620%7CAA+P3%7CM48.04%7C207L00000X%7C21%7CMedicare%7C2026-03-02%7C176%0A"
     "01996%7CQX%7CR52%7C%7C21%7Cmedicare%7C2026-03-02%7C60",
     "claim-check-errors": "/check/?code=%3Cb%3E&taxonomy=207Q00000Y&payer=Acme&minutes=abc",
+    "lookup": "/lookup/?codes=00620+QX+M48.04+M4804+21%2C+23%3B+207L00000X%0D%0A00670+99999"
+    "+%3Cb%3E",
+    "lookup-form": "/lookup/",
     "policy-updates": "/policy-updates/",
     "search": "/search/?q=stenosis+thoracic",
     "search-one-kind": "/search/?q=stenosis&kind=icd10",
@@ -48,6 +56,16 @@ PAGE_KINDS = {
     "search-empty": "/search/?q=",
     "not-found": "/codes/99999/",
 }
+# What a page kind needs besides the shipped content: a fixture, by name.
+PAGE_FIXTURES = {"icd10-notes": "icd10_notes"}
+
+
+def prepare_page(kind: str, request) -> None:
+    """Set up what the page of `kind` shows besides the shipped content (PAGE_FIXTURES)."""
+    if kind in PAGE_FIXTURES:
+        request.getfixturevalue(PAGE_FIXTURES[kind])
+
+
 # Screenshots and the HTML the validator read, for a person to look at; not in git.
 ARTIFACTS = Path(__file__).parent / "artifacts"
 # axe-core and the Nu Html Checker, installed from tests/browser/package-lock.json by `make test`.
@@ -87,6 +105,26 @@ def no_version_listener_left():
 def content(db):
     """The shipped fixtures, loaded as `make run` loads them."""
     call_command("loaddata", *FIXTURE_FILES, verbosity=0)
+
+
+@functools.cache
+def tabular_list():
+    """The whole ICD-10-CM tabular list as the import reads it (3 s): read once per run."""
+    from codes.management.commands import import_icd10cm
+
+    return import_icd10cm.tabular_list()
+
+
+@pytest.fixture
+def icd10_notes(db, monkeypatch):
+    """S32.010A and the entries above it (chapter 19, S30-S39, S32, ...), imported with their
+    notes and the 7th-character table as the import writes them."""
+    from codes.management.commands import import_icd10cm
+
+    wanted = {"19", "S30-S39", "S32", "S32.0", "S32.01", "S32.010", "S32.010A", "S32.010B"}
+    nodes = [n for n in tabular_list() if n.code in wanted]
+    monkeypatch.setattr(import_icd10cm, "tabular_list", lambda: nodes)
+    call_command("import_icd10cm", stdout=io.StringIO())
 
 
 @pytest.fixture

@@ -113,6 +113,9 @@ def test_editors_group_can_edit_every_model_registered_in_the_admin(db):
     registered = [model for model in admin.site._registry if model._meta.app_label == "codes"]
     assert len(registered) == len(kinds.KINDS)
     for model in registered:
+        if not kinds.for_model(model).editors:  # written by an import; only superusers see it
+            assert not {p for p in perms if p.endswith(f"_{model._meta.model_name}")}
+            continue
         for action in ["add", "change", "delete", "view"]:
             assert f"{action}_{model._meta.model_name}" in perms
         assert f"view_historical{model._meta.model_name}" in perms

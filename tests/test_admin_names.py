@@ -19,6 +19,7 @@ MODEL_NAMES = {
     "codes.ArticleSection": ("article section", "article sections"),
     "codes.BaseUnit": ("anesthesia base unit value", "anesthesia base unit values"),
     "codes.ChangeLogEntry": ("change log entry", "change log entries"),
+    "codes.CodeSetRelease": ("code set release", "code set releases"),
     "codes.ConversionFactor": ("conversion factor", "conversion factors"),
     "codes.CptCode": ("CPT code", "CPT codes"),
     "codes.CptDiagnosis": ("diagnosis of a CPT code", "diagnoses of CPT codes"),

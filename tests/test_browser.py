@@ -28,7 +28,7 @@ try:
 except ImportError:  # the `chromium` fixture says how to install it
     expect = sync_playwright = None
 
-from .conftest import ARTIFACTS, BROWSER_TOOLS, PAGE_KINDS
+from .conftest import ARTIFACTS, BROWSER_TOOLS, PAGE_KINDS, prepare_page
 
 pytestmark = [
     pytest.mark.browser,
@@ -163,7 +163,8 @@ def horizontal_overflow(page) -> int:
 
 
 @pytest.mark.parametrize("kind", PAGE_KINDS)
-def test_page_kind_has_no_serious_accessibility_problem(kind, open_page, content):
+def test_page_kind_has_no_serious_accessibility_problem(kind, open_page, content, request):
+    prepare_page(kind, request)
     page = open_page(WIDE)
     page.goto(PAGE_KINDS[kind])
     problems = {}
@@ -175,7 +176,8 @@ def test_page_kind_has_no_serious_accessibility_problem(kind, open_page, content
 
 
 @pytest.mark.parametrize("kind", PAGE_KINDS)
-def test_page_kind_fits_a_phone_without_scrolling_sideways(kind, open_page, content):
+def test_page_kind_fits_a_phone_without_scrolling_sideways(kind, open_page, content, request):
+    prepare_page(kind, request)
     page = open_page(WIDE)
     page.goto(PAGE_KINDS[kind])
     screenshot(page, kind)

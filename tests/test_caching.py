@@ -6,7 +6,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.urls import reverse
 
-from codes.models import ArticleSection, ContentVersion, Icd10Code, Modifier
+from codes.models import ArticleSection, ContentVersion, Icd10Code, Modifier, ProviderTaxonomy
 
 from .conftest import FIXTURE_FILES, make_cpt
 
@@ -119,3 +119,12 @@ def test_pages_are_served_when_the_shared_cache_is_down(client, cpt_00620, setti
     response = client.get(ARTICLE)
     assert response.status_code == 200 and "Anesthesia for" in response.content.decode()
     assert "Page cache unavailable" in caplog.text
+
+
+def test_a_new_taxonomy_grouping_appears_in_the_filter_after_a_save(client, content):
+    url = reverse("codes:taxonomy-list")
+    assert "A grouping saved just now" not in client.get(url).content.decode()
+    taxonomy = ProviderTaxonomy.objects.first()
+    taxonomy.grouping = "A grouping saved just now"
+    taxonomy.save()
+    assert '<option value="A grouping saved just now"' in client.get(url).content.decode()

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from .conftest import ARTIFACTS, BROWSER_TOOLS, PAGE_KINDS
+from .conftest import ARTIFACTS, BROWSER_TOOLS, PAGE_KINDS, prepare_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -36,7 +36,7 @@ def check_html(files) -> list[dict]:
     return json.loads(run.stdout)["messages"]
 
 
-def test_every_page_kind_is_valid_html(client, content, editor, cpt_00620):
+def test_every_page_kind_is_valid_html(client, content, editor, cpt_00620, request):
     folder = ARTIFACTS / "html"
     folder.mkdir(parents=True, exist_ok=True)
     files = []
@@ -47,6 +47,7 @@ def test_every_page_kind_is_valid_html(client, content, editor, cpt_00620):
         "admin-icd10-search": "/admin/codes/icd10code/?q=stenosis",
     }
     for kind, path in {**PAGE_KINDS, **admin_pages}.items():
+        prepare_page(kind, request)
         if kind == "admin-index":
             client.force_login(editor)
         response = client.get(path)

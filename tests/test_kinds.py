@@ -78,7 +78,10 @@ def test_the_browser_checks_cover_every_index_and_record_page():
 
 
 def test_the_backup_writes_every_kind_parents_first():
-    assert set(export.EXPORTED_MODELS) == {kind.model for kind in kinds.KINDS}
+    backed_up = {kind.model for kind in kinds.KINDS if kind.backup != kinds.Backup.NONE}
+    assert set(export.EXPORTED_MODELS) == backed_up
+    # The release of a code set is written by its import, which a restore runs again.
+    assert kinds.get("release").model not in export.EXPORTED_MODELS
     for position, model in enumerate(export.EXPORTED_MODELS):
         for field in export.foreign_keys(model):
             if field.related_model is not model:
@@ -121,6 +124,9 @@ def test_the_groups_rights_come_from_the_kinds_after_migrate():
     editors, reviewers = rights("Editors"), rights("Reviewers")
     for kind in kinds.KINDS:
         model = kind.model._meta.model_name
+        if not kind.editors:  # written by an import only
+            assert not {p for p in editors | reviewers if p.endswith(f"_{model}")}
+            continue
         assert {f"{a}_{model}" for a in ("add", "change", "delete", "view")} <= editors
         assert f"view_historical{model}" in editors
     assert reviewers - editors == {"publish_cptcode"}

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from .conftest import PAGE_KINDS
+from .conftest import PAGE_KINDS, prepare_page
 from .test_icd10 import make_tree
 
 pytestmark = pytest.mark.django_db
@@ -189,7 +189,8 @@ def table_head(table: Element) -> str:
 
 
 @pytest.mark.parametrize("kind", PAGE_KINDS)
-def test_each_section_of_a_page_kind_has_one_name(kind, client, content):
+def test_each_section_of_a_page_kind_has_one_name(kind, client, content, request):
+    prepare_page(kind, request)
     response = client.get(PAGE_KINDS[kind])
     assert response.status_code in (200, 404)
     assert name_problems(response.content.decode()) == []

@@ -91,10 +91,11 @@ def test_modifier_page_queries_do_not_grow_with_linked_codes(
         ("/places-of-service/", 2),
         # and 1 query of choices per filter that lists the values in the database.
         ("/codes/", 3),
-        ("/icd10/codes/", 3),
+        # ICD-10-CM's pages also read its release, once per content version.
+        ("/icd10/codes/", 4),
         ("/taxonomies/", 4),
-        # the chapters, one table without pagination.
-        ("/icd10/", 1),
+        # the chapters, one table without pagination, and the release.
+        ("/icd10/", 2),
     ],
 )
 def test_index_pages_take_a_fixed_number_of_queries(
@@ -113,8 +114,8 @@ def test_icd10_index_queries_do_not_grow_with_page_size(
         Icd10Code(code=f"A{n // 100:02d}.{n % 100:02d}", description=f"Test {n}", chapter=chapter)
         for n in range(250)
     )
-    # 1 chapters for the chapter filter, 1 count, 1 page of codes, 1 their chapters.
-    with django_assert_num_queries(VERSION + 4):
+    # 1 chapters for the chapter filter, 1 count, 1 page of codes, 1 their chapters, 1 release.
+    with django_assert_num_queries(VERSION + 5):
         response = client.get(reverse("codes:icd10-list"), {"per_page": per_page})
     assert len(re.findall(r'href="/icd10/A', response.content.decode())) == per_page
 
@@ -127,9 +128,10 @@ def test_icd10_index_queries_do_not_grow_with_page_size(
         # 1 payer with its anesthesia rules, 1 its conversion factors, 1 linked CPT codes.
         ("/payers/aetna/", 3),
         ("/places-of-service/21/", 2),
-        # 1 record, 1 count of children, 1 linked CPT codes (the fixtures give it no ancestors
-        # and no children; tests/test_icd10.py counts a page inside the tree).
-        ("/icd10/M48.04/", 3),
+        # 1 record, 1 count of children, 1 linked CPT codes, 1 release of ICD-10-CM (the fixtures
+        # give it no ancestors, no children and no notes; tests/test_icd10.py counts a page
+        # inside the tree, tests/test_icd10_tabular.py one with notes).
+        ("/icd10/M48.04/", 4),
     ],
 )
 def test_record_pages_take_a_fixed_number_of_queries(

@@ -47,7 +47,15 @@ from .payment import (
     PayerRule,
     QualifyingCircumstance,
 )
-from .reference import LISTED, Icd10Code, Modifier, Payer, PlaceOfService, ProviderTaxonomy
+from .reference import (
+    LISTED,
+    CodeSetRelease,
+    Icd10Code,
+    Modifier,
+    Payer,
+    PlaceOfService,
+    ProviderTaxonomy,
+)
 from .site import ContentVersion, SearchEntry
 
 __all__ = [
@@ -74,6 +82,7 @@ __all__ = [
     "CptModifier",
     "CptPayer",
     "CptTaxonomy",
+    "CodeSetRelease",
     "Icd10Code",
     "Modifier",
     "NaturalKeyManager",

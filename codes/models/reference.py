@@ -5,9 +5,13 @@ twice: by a field validator (so forms explain the rule) and by a CheckConstraint
 raw SQL cannot bypass it).
 """
 
+from dataclasses import dataclass
+
 from django.db import models
 from django.db.models import Count, Q
+from django.utils.text import slugify
 
+from .. import tabular
 from ..claims import Placement as ClaimPlacement
 from ..paths import code_url
 from .base import (
@@ -208,6 +212,14 @@ class ProviderTaxonomy(SourcedRecord):
 LISTED = Q(kind__in=["category", "code"])
 
 
+@dataclass(frozen=True)
+class Instructions:
+    """What the tabular list instructs about an entry (Icd10Code.instructions)."""
+
+    groups: list[tabular.Group]
+    seventh: tabular.SeventhCharacter | None
+
+
 class Icd10QuerySet(models.QuerySet):
     def listed(self):
         """The index's rows: categories and codes. Their chapters come in a second query: joined,
@@ -248,6 +260,11 @@ class Icd10Code(SourcedRecord):
     position = models.PositiveIntegerField(
         default=0, editable=False, help_text="Order in the tabular list."
     )
+    # Set by import_icd10cm from the tabular list: the entry's own instructional notes, by kind
+    # (codes/tabular.py: NOTE_KINDS, "seven_chr_def", "seven_chr_note"), and its Includes and
+    # inclusion terms one per line, for the search index.
+    notes = models.JSONField(default=dict, blank=True, editable=False)
+    terms = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["code"]
@@ -289,11 +306,64 @@ class Icd10Code(SourcedRecord):
             return bare
         return f"{bare[:3]}.{bare[3:]}"
 
+    def instructions(self, ancestors: list["Icd10Code"]) -> "Instructions":
+        """The tabular list's notes that apply to this entry, its own and those it inherits from
+        `ancestors` (chapter first), grouped by kind; the codes they name linked where the site
+        has them (one query); and the 7th-character table that applies to it."""
+        chain = [(up.code, up.notes) for up in ancestors]
+        wanted = tabular.references(self.notes, chain)
+        known = set()
+        if wanted:
+            known = set(Icd10Code.objects.filter(code__in=wanted).values_list("code", flat=True))
+        return Instructions(
+            groups=tabular.groups(self.notes, chain, known),
+            seventh=tabular.seventh_character(self.code, self.notes, chain),
+        )
+
     def ancestors(self) -> list["Icd10Code"]:
         """Chapter first, parent last: one query, from the stored lineage."""
         codes = [code for code in self.lineage.split("/") if code]
         found = {c.code: c for c in Icd10Code.objects.filter(code__in=codes)}
         return [found[code] for code in codes if code in found]
+
+
+class CodeSetRelease(models.Model):
+    """The release of a public code set that the site holds, recorded by its import: shown with
+    the code set's pages and downloads; a re-import of another release records what it
+    replaced."""
+
+    class CodeSet(models.TextChoices):
+        ICD10CM = "icd10cm", "ICD-10-CM"
+
+    code_set = models.CharField(max_length=20, choices=CodeSet.choices)
+    name = models.CharField(
+        max_length=200, help_text="As readers see it, e.g. ICD-10-CM FY2026, April 1, 2026 update."
+    )
+    source = models.TextField(help_text="Where the import read it.")
+    replaced = models.CharField(
+        max_length=200, blank=True, help_text="The release this one replaced, if any."
+    )
+    loaded_at = models.DateTimeField(help_text="When the import loaded it.")
+
+    class Meta:
+        verbose_name = "code set release"
+        verbose_name_plural = "code set releases"
+        constraints = [
+            models.UniqueConstraint(fields=["code_set"], name="codes_codesetrelease_unique_set")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def current(cls, code_set: str) -> "CodeSetRelease | None":
+        return cls.objects.filter(code_set=code_set).first()
+
+    @property
+    def file_label(self) -> str:
+        """For download names: fy2026-april-1-2026-update."""
+        words = self.name.removeprefix(self.get_code_set_display()).split("(")[0]
+        return slugify(words)
 
 
 class Payer(NaturalKeyModel):

@@ -15,8 +15,21 @@ stays first for "fracture femur"). The weights differ by engine because their sc
 separates "myelopathy"'s matches by a few percent, PostgreSQL's ts_rank (divided by the log of
 the length) by a third. Both conditions are SQL over the index row (`ref`, `detail`), and the
 results page marks linked records.
+
+A diagnosis also has names (`names`): its title, and the Includes and inclusion terms of the
+tabular list, which are its body too. A record one of whose names IS the query ranks above
+those that only contain its words, by a third weight in the same product (`EXACT_WEIGHT`):
+`hypertension` lists I10 first, whose inclusion term is "hypertension (arterial) (benign)
+(essential) ...". The book puts nonessential modifiers in parentheses, so a name is compared
+without its parenthesised parts, and without case, spaces and punctuation (`name_key`). The
+index keeps the names in that form, one a line after the detail's own first line, which is all
+a results page shows of it. A body of names adds matches, not length (`names_body`, a fourth
+weight): a match in the title ranks as it did before the terms were indexed. `billable` is
+what the search's billable-only option keeps.
 """
 
+import re
+import string
 from dataclasses import dataclass, field
 
 from ..models import (
@@ -64,6 +77,9 @@ class Document:
     parts: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> vendor -> SQL
     linked: str = ""  # a record that a published article links to: SQL over `{ref}`
     preferred: str = ""  # an index row that ranks above its like (a billable code)
+    names: tuple[str, ...] = ()  # texts (NOT NULL) of the record's names, one name a line
+    names_body: bool = False  # the body holds more names, not text: its length does not count
+    billable: str = ""  # an index row that the search's billable-only option keeps
 
     @property
     def table(self) -> str:
@@ -71,18 +87,119 @@ class Document:
 
     def select(self, vendor: str, kind: str, where: str, *, rowid: str = "") -> str:
         """SELECT [rowid,] kind, ref, code, title, body, detail of the records `where` holds."""
+        nl = NEWLINE[vendor]
         fragments = {name: sql[vendor] for name, sql in self.parts.items()}
-        body = self.body.format(nl=NEWLINE[vendor], **fragments)
+        body = self.body.format(nl=nl, **fragments)
+        detail = self.detail
+        if self.names:  # "Billable\n<key>\n<key>\n": every key between two newlines
+            detail = f"{detail} || {nl} || {name_keys(vendor, self.names)} || {nl}"
         where = f"({where}) AND {self.condition}" if self.condition else where
         return (
             f"SELECT {rowid + ', ' if rowid else ''}'{kind}', c.id, {self.code}, {self.title}, "
-            f"{body}, {self.detail} FROM {self.table} c WHERE {where}"
+            f"{body}, {detail} FROM {self.table} c WHERE {where}"
         )
 
 
 NEWLINE = {"sqlite": "char(10)", "postgresql": "chr(10)"}
 LINKED_WEIGHT = {"sqlite": 1.2, "postgresql": 1.6}
 PREFERRED_WEIGHT = {"sqlite": 1.04, "postgresql": 1.04}
+# A name that is the query puts its record first: a name that is only an inclusion term too,
+# though a word there counts less than in a title (ts_rank weighs a body at 0.2 of a title: 8
+# lifts it). Checked on 600 titles and terms of the full ICD-10-CM, each searched as written:
+# the record named so came first for all but those longer than a query (200 characters).
+EXACT_WEIGHT = {"sqlite": 4.0, "postgresql": 8.0}
+# A body of names (a diagnosis's inclusion terms) holds more matches, not more length. Both
+# scores divide by the length of the row, so its words would lower a match in the title: this
+# weight gives that back. On PostgreSQL exactly: ts_rank's normalisation 1 divides by the log
+# of the length, and this makes it the length of the code and title (weight A) alone. SQLite's
+# bm25 reads only the length of the whole row: 1.5 % a word of the body, what a title match
+# loses (the median, on the full ICD-10-CM and on the test fixtures alike).
+NAMES_BODY_WEIGHT = {
+    "sqlite": "(CASE WHEN body = '' THEN 1 "  # most diagnoses have no inclusion term
+    "ELSE 1 + 0.015 * (length(body) - length(replace(body, ' ', '')) + 1) END)",
+    "postgresql": "(ln(length(vector) + 1) / ln(length(ts_filter(vector, '{a}')) + 1))",
+}
+# bm25's weights of the code, title and body: a word of a body of names counts half a word of
+# text. A match in both the title and a term ("Midcervical fracture of femur", "Transcervical
+# fracture of femur NOS") still ranks above the title alone, but not above a shorter title: S72
+# "Fracture of femur" stays first for "fracture femur". (ts_rank weighs a body at 0.2 already.)
+BM25_WEIGHTS = {False: (8.0, 4.0, 1.0), True: (8.0, 4.0, 0.5)}  # by Document.names_body
+
+
+# -- Names ---------------------------------------------------------------------------------------
+
+# What comparing names ignores, besides the parenthesised parts: case, spaces and the punctuation
+# between words. (Each is one more nested replace() in SQL, and SQLite's parser allows about 20.)
+IGNORED = " \t,.;:-/\\'\"[]"
+ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def name_key(name: str) -> str:
+    """A name as it is compared: its parts outside parentheses, without IGNORED characters,
+    ASCII letters in lower case ("Essential (primary) hypertension" -> "essentialhypertension")."""
+    kept = "".join(re.split(r"[()]", name)[::2]).translate(ASCII_LOWER)
+    return "".join(ch for ch in kept if ch not in IGNORED)
+
+
+def _sqlite_outside(lines: str) -> str:
+    """SQL: the text `lines` without the parenthesised parts of each line. SQLite has no
+    function that splits a text, but JSON: the text quoted as a JSON string becomes an array
+    of its lines when each escaped newline ends an element, and a line an array of its parts
+    when "(" and ")" end one; the parts outside parentheses are the even ones. Backslashes go
+    first, so that every one left is JSON's (name_key ignores them too)."""
+    parts = (
+        "(SELECT group_concat(part.value, '') FROM json_each('[' || replace(replace("
+        "json_quote(line.value), '(', '\",\"'), ')', '\",\"') || ']') AS part "
+        "WHERE part.key % 2 = 0)"
+    )
+    split = (
+        f"(SELECT group_concat({parts}, char(10)) FROM json_each('[' || replace(json_quote("
+        f"replace({lines}, char(92), '')), '\\n', '\",\"') || ']') AS line)"
+    )
+    return f"CASE WHEN instr({lines}, '(') = 0 THEN {lines} ELSE {split} END"
+
+
+def _postgresql_outside(lines: str) -> str:
+    """SQL: the text `lines` without the parenthesised parts of each line, as on SQLite."""
+    parts = (
+        "(SELECT string_agg(part.value, '' ORDER BY part.n) FROM regexp_split_to_table("
+        "line.value, '[()]') WITH ORDINALITY AS part(value, n) WHERE part.n % 2 = 1)"
+    )
+    split = (
+        f"(SELECT string_agg({parts}, chr(10) ORDER BY line.n) FROM regexp_split_to_table("
+        f"{lines}, chr(10)) WITH ORDINALITY AS line(value, n))"
+    )
+    return f"CASE WHEN strpos({lines}, '(') = 0 THEN {lines} ELSE {split} END"
+
+
+OUTSIDE = {"sqlite": _sqlite_outside, "postgresql": _postgresql_outside}
+
+
+def _sqlite_ignoring(sql: str) -> str:
+    """SQL: the text `sql` without the IGNORED characters, lower case (ASCII letters only, as
+    name_key)."""
+    for ch in IGNORED:
+        literal = ch.replace("'", "''")
+        sql = f"replace({sql}, '{literal}', '')"
+    return f"lower({sql})"
+
+
+def _postgresql_ignoring(sql: str) -> str:
+    """The same on PostgreSQL, in one regular expression: thirteen replace() took 0.7 s over
+    the full ICD-10-CM, this 0.2 s. (Its lower() also lowers capitals beyond ASCII, which
+    name_key leaves: ICD-10-CM has none.)"""
+    others = IGNORED.replace("\\", "\\\\").replace("[", "").replace("]", "").replace("-", "")
+    characters = f"[][{others}-]".replace("'", "''")  # "]" first and "-" last: themselves
+    return f"lower(regexp_replace({sql}, '{characters}', '', 'g'))"
+
+
+IGNORING = {"sqlite": _sqlite_ignoring, "postgresql": _postgresql_ignoring}
+
+
+def name_keys(vendor: str, names: tuple[str, ...]) -> str:
+    """SQL: the name_key() of each line of the texts `names`, one a line, in one pass over all
+    of them: the lines stay apart, since a newline is not IGNORED."""
+    return IGNORING[vendor](f" || {NEWLINE[vendor]} || ".join(OUTSIDE[vendor](t) for t in names))
 
 
 def linked_by_articles(link) -> str:
@@ -133,15 +250,23 @@ ANESTHESIA_CODE = Document(
     f"AND {published_sql('a')})",
 )
 
+# The detail of a billable diagnosis begins with "Billable" (no other begins so), then its names.
+BILLABLE_DIAGNOSIS = "substr(detail, 1, 8) = 'Billable'"
+
 DIAGNOSIS = Document(
     group=20,
-    sources=(Source(Icd10Code, "id", ("code", "description", "kind", "billable")),),
+    sources=(Source(Icd10Code, "id", ("code", "description", "kind", "billable", "terms")),),
     code="c.code",
     title="c.description",
+    # The Includes and inclusion terms of the tabular list, as a snippet shows them.
+    body="replace(c.terms, {nl}, '; ')",
     detail="CASE WHEN c.kind = 'chapter' THEN 'Chapter' WHEN c.kind = 'block' THEN 'Block' "
     "WHEN c.billable THEN 'Billable' ELSE 'Not billable' END",
     linked=linked_by_articles(CptDiagnosis),
-    preferred="detail = 'Billable'",
+    preferred=BILLABLE_DIAGNOSIS,
+    names=("c.description", "c.terms"),
+    names_body=True,
+    billable=BILLABLE_DIAGNOSIS,
 )
 
 MODIFIER = Document(

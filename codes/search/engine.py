@@ -14,7 +14,7 @@ from functools import reduce
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Count, F, FloatField, IntegerField, Q, Value, Window
+from django.db.models import BooleanField, Count, F, FloatField, IntegerField, Q, Value, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 from django.utils.html import escape
@@ -121,32 +121,56 @@ class Hit:
         return self.kind != "payer"  # a payer's key is its slug, not a code
 
 
-def weight(kind: str, ref: str = "ref") -> str:
-    """SQL over an index row of `kind`, whose record id is `ref`: how much more relevant what the
-    site knows makes it (codes/search/documents.py: linked by an article, billable rather than a
-    header)."""
-    document = kinds.get(kind).document
-    factors = [
-        f"(CASE WHEN {condition.format(ref=ref)} THEN {factor} ELSE 1 END)"
-        for condition, factor in (
-            (document.linked, documents.LINKED_WEIGHT[connection.vendor]),
-            (document.preferred, documents.PREFERRED_WEIGHT[connection.vendor]),
-        )
-        if condition
+FIND = {"sqlite": "instr", "postgresql": "strpos"}  # (text, part): where part begins, or 0
+
+
+def weight(kind: str, name: str = "", ref: str = "ref") -> tuple[str, list]:
+    """SQL over an index row of `kind`, whose record id is `ref`, and its parameters: how much
+    more relevant what the site knows makes it (codes/search/documents.py: linked by an article,
+    billable rather than a header, one of its names is `name`, the query's name_key)."""
+    document, vendor = kinds.get(kind).document, connection.vendor
+    conditions = [
+        (document.linked.format(ref=ref), documents.LINKED_WEIGHT[vendor], []),
+        (document.preferred, documents.PREFERRED_WEIGHT[vendor], []),
     ]
-    return " * ".join(factors) or "1"
+    if name and document.names:  # the detail holds the names' keys, each between newlines
+        exact = f"{FIND[vendor]}(detail, %s) > 0"
+        conditions.append((exact, documents.EXACT_WEIGHT[vendor], [f"\n{name}\n"]))
+    factors, params = [], []
+    for condition, factor, more in conditions:
+        if condition:
+            factors.append(f"(CASE WHEN {condition} THEN {factor} ELSE 1 END)")
+            params += more
+    if document.names_body:
+        factors.append(documents.NAMES_BODY_WEIGHT[vendor])
+    return " * ".join(factors) or "1", params
 
 
-def by_kind(sql_of, otherwise: str) -> str:
-    """One SQL expression over index rows of any kind: `sql_of(kind)` for each kind."""
-    cases = " ".join(f"WHEN '{kind}' THEN {sql_of(kind)}" for kind in tags())
-    return f"(CASE kind {cases} ELSE {otherwise} END)"
+def kept(kind: str, billable: bool) -> str:
+    """SQL over an index row of `kind` that the billable-only option keeps ("": all of them)."""
+    return kinds.get(kind).document.billable if billable else ""
 
 
-def linked(kind: str) -> str:
+def by_kind(sql_of, otherwise: str) -> tuple[str, list]:
+    """One SQL expression over index rows of any kind, and its parameters: `sql_of(kind)` (SQL
+    and parameters) for each kind."""
+    cases, params = [], []
+    for kind in tags():
+        sql, more = sql_of(kind)
+        cases.append(f"WHEN '{kind}' THEN {sql}")
+        params += more
+    return f"(CASE kind {' '.join(cases)} ELSE {otherwise} END)", params
+
+
+def linked(kind: str) -> tuple[str, list]:
     """SQL over an index row of `kind`: 1 when a published article links to its record."""
     condition = kinds.get(kind).document.linked.format(ref="ref")
-    return f"(CASE WHEN {condition} THEN 1 ELSE 0 END)" if condition else "0"
+    return (f"(CASE WHEN {condition} THEN 1 ELSE 0 END)" if condition else "0"), []
+
+
+def label(detail: str) -> str:
+    """What a result shows of the index's detail: its first line (the names' keys follow)."""
+    return detail.partition("\n")[0]
 
 
 def tags() -> dict[str, int]:
@@ -158,7 +182,10 @@ class SqliteEngine:
     """FTS5 with the porter stemmer; bm25 ranks a match in a code or title above one in a body.
     A kind is a range of row ids (codes/search/index.py), which FTS5 filters on cheaply."""
 
-    RANK = "bm25(codes_search, 0, 0, 8.0, 4.0, 1.0, 0)"
+    @staticmethod
+    def rank(kind: str) -> str:
+        code, title, body = documents.BM25_WEIGHTS[kinds.get(kind).document.names_body]
+        return f"bm25(codes_search, 0, 0, {code}, {title}, {body}, 0)"
 
     def expression(self, terms: list[Term]) -> str:
         # Terms hold letters and digits only; each is quoted, so none is read as an operator.
@@ -179,50 +206,64 @@ class SqliteEngine:
         sql = "SELECT " + ", ".join([exists] * len(queries))
         return [bool(v) for v in self._rows(sql, [self.expression(q) for q in queries])[0]]
 
-    def counts(self, terms: list[Term]) -> dict[str, int]:
+    def counts(self, terms: list[Term], billable: bool = False) -> dict[str, int]:
+        only = ""
+        for kind, tag in tags().items():
+            if kept(kind, billable):  # within the kind's range of row ids
+                first, last = index.tag_range(tag)
+                only += f" AND (rowid NOT BETWEEN {first} AND {last} OR {kept(kind, billable)})"
         sql = (
             f"SELECT rowid >> {index.REF_BITS}, count(*) FROM codes_search "
-            "WHERE codes_search MATCH %s GROUP BY 1"
+            f"WHERE codes_search MATCH %s{only} GROUP BY 1"
         )
         names = {tag: kind for kind, tag in tags().items()}
         return {names[tag]: n for tag, n in self._rows(sql, [self.expression(terms)])}
 
-    def best(self, terms: list[Term], per_kind: int) -> list[tuple[str, int, int]]:
+    def best(
+        self, terms: list[Term], per_kind: int, name: str = "", billable: bool = False
+    ) -> list[tuple[str, int, int]]:
         """(kind, ref, matches of that kind) of the best `per_kind` matches of each kind.
 
         The counts first, then one ORDER BY ... LIMIT per kind that has matches, in one
         statement: for 3,000 matches that is twice as fast as a window over them."""
-        counts = self.counts(terms)
+        counts = self.counts(terms, billable)
         if not counts:
             return []
-        params = []
+        parts, params = [], []
         for kind in counts:
-            params += [self.expression(terms), *index.tag_range(tags()[kind]), per_kind, 0]
-        rows = self._rows(
-            " UNION ALL ".join(
-                f"SELECT * FROM ({self.RANKED.format(weight=self.weight(kind))})" for kind in counts
-            ),
-            params,
-        )
+            sql, more = self._ranked(terms, kind, 0, per_kind, name, billable)
+            parts.append(f"SELECT * FROM ({sql})")
+            params += more
+        rows = self._rows(" UNION ALL ".join(parts), params)
         names = {tag: kind for kind, tag in tags().items()}
         found = [(names[index.kind_of(rowid)], index.ref_of(rowid)) for (rowid,) in rows]
         return [(kind, ref, counts[kind]) for kind, ref in found]
 
-    # Equal ranks keep the order of the records (the tabular list's, for ICD-10-CM). bm25 is
-    # negative, better when lower: a weight above 1 moves a row up.
-    RANKED = (
-        "SELECT rowid FROM codes_search WHERE codes_search MATCH %s AND rowid BETWEEN %s AND %s "
-        f"ORDER BY {RANK} * {{weight}}, rowid LIMIT %s OFFSET %s"
-    )
-
-    @staticmethod
-    def weight(kind: str) -> str:
+    def _ranked(self, terms, kind, offset, limit, name, billable) -> tuple[str, list]:
+        """SELECT rowid of a page of the matches of `kind`, best first, and its parameters.
+        Equal ranks keep the order of the records (the tabular list's, for ICD-10-CM). bm25 is
+        negative, better when lower: a weight above 1 moves a row up."""
+        first, last = index.tag_range(tags()[kind])
         # The record's id from the row id: reading the stored `ref` cost 2 ms over 2,000 rows.
-        return weight(kind, ref=f"(rowid - {index.tag_range(tags()[kind])[0]})")
+        weighted, more = weight(kind, name, ref=f"(rowid - {first})")
+        only = f" AND {kept(kind, billable)}" if kept(kind, billable) else ""
+        sql = (
+            "SELECT rowid FROM codes_search WHERE codes_search MATCH %s "
+            f"AND rowid BETWEEN %s AND %s{only} "
+            f"ORDER BY {self.rank(kind)} * {weighted}, rowid LIMIT %s OFFSET %s"
+        )
+        return sql, [self.expression(terms), first, last, *more, limit, offset]
 
-    def ranked(self, terms: list[Term], kind: str, offset: int, limit: int):
-        params = [self.expression(terms), *index.tag_range(tags()[kind]), limit, offset]
-        sql = self.RANKED.format(weight=self.weight(kind))
+    def ranked(
+        self,
+        terms: list[Term],
+        kind: str,
+        offset: int,
+        limit: int,
+        name: str = "",
+        billable: bool = False,
+    ):
+        sql, params = self._ranked(terms, kind, offset, limit, name, billable)
         return [(kind, index.ref_of(rowid)) for (rowid,) in self._rows(sql, params)]
 
     def hits(self, keys: list[tuple[str, int]], terms: list[Term]) -> dict[tuple, Hit]:
@@ -231,7 +272,7 @@ class SqliteEngine:
             return {}
         rowids = [(tags()[kind] << index.REF_BITS) + ref for kind, ref in keys]
         marks = f"'{MARK_START}', '{MARK_END}'"
-        is_linked = by_kind(linked, "0")
+        is_linked, params = by_kind(linked, "0")
         if terms:
             sql = (
                 f"SELECT kind, ref, code, highlight(codes_search, 3, {marks}), "
@@ -239,15 +280,17 @@ class SqliteEngine:
                 "FROM codes_search "
                 f"WHERE codes_search MATCH %s AND rowid IN ({', '.join(['%s'] * len(rowids))})"
             )
-            params = [self.expression(terms), *rowids]
+            params += [self.expression(terms), *rowids]
         else:
             sql = (
                 f"SELECT kind, ref, code, title, '', detail, {is_linked} FROM codes_search "
                 f"WHERE rowid IN ({', '.join(['%s'] * len(rowids))})"
             )
-            params = rowids
+            params += rowids
         return {
-            (kind, ref): Hit(kind, code, marked(title), marked(plain(snippet)), detail, bool(on))
+            (kind, ref): Hit(
+                kind, code, marked(title), marked(plain(snippet)), label(detail), bool(on)
+            )
             for kind, ref, code, title, snippet, detail, on in self._rows(sql, params)
         }
 
@@ -289,8 +332,16 @@ class PostgresEngine:
             query = part if query is None else query & part
         return query
 
-    def _matching(self, terms: list[Term]):
-        return SearchEntry.objects.filter(vector=self.expression(terms))
+    def _matching(self, terms: list[Term], billable: bool = False):
+        rows = SearchEntry.objects.filter(vector=self.expression(terms))
+        only = [
+            f"(kind <> '{kind}' OR {kept(kind, billable)})"
+            for kind in tags()
+            if kept(kind, billable)
+        ]
+        if only:
+            rows = rows.filter(RawSQL(" AND ".join(only), [], output_field=BooleanField()))
+        return rows
 
     def has(self, terms: list[Term]) -> bool:
         return self._matching(terms).exists()
@@ -306,30 +357,41 @@ class PostgresEngine:
             cursor.execute("SELECT " + ", ".join(parts), params)
             return list(cursor.fetchone())
 
-    def counts(self, terms: list[Term]) -> dict[str, int]:
-        rows = self._matching(terms).values("kind").annotate(n=Count("ref")).order_by()
+    def counts(self, terms: list[Term], billable: bool = False) -> dict[str, int]:
+        rows = self._matching(terms, billable).values("kind").annotate(n=Count("ref")).order_by()
         return {row["kind"]: row["n"] for row in rows}
 
-    def _rank(self, terms, weight_sql: str):
+    def _rank(self, terms, weighted: tuple[str, list]):
         # Normalisation 1 divides by 1 + log(length): "Fracture of femur" ranks above a long
         # description that repeats "fracture". The weight is what the site knows of the record.
         rank = SearchRank(F("vector"), self.expression(terms), normalization=Value(1))
-        return rank * RawSQL(weight_sql, [], output_field=FloatField())
+        return rank * RawSQL(*weighted, output_field=FloatField())
 
-    def best(self, terms: list[Term], per_kind: int) -> list[tuple[str, int, int]]:
-        rows = self._matching(terms).annotate(
+    def best(
+        self, terms: list[Term], per_kind: int, name: str = "", billable: bool = False
+    ) -> list[tuple[str, int, int]]:
+        weighted = by_kind(lambda kind: weight(kind, name), "1")
+        rows = self._matching(terms, billable).annotate(
             n=Window(
                 RowNumber(),
                 partition_by=F("kind"),
-                order_by=[self._rank(terms, by_kind(weight, "1")).desc(), F("code").asc()],
+                order_by=[self._rank(terms, weighted).desc(), F("code").asc()],
             ),
             total=Window(Count("*"), partition_by=F("kind")),
         )
         return list(rows.filter(n__lte=per_kind).values_list("kind", "ref", "total"))
 
-    def ranked(self, terms: list[Term], kind: str, offset: int, limit: int):
-        rows = self._matching(terms).filter(kind=kind)
-        rows = rows.annotate(rank=self._rank(terms, weight(kind)))
+    def ranked(
+        self,
+        terms: list[Term],
+        kind: str,
+        offset: int,
+        limit: int,
+        name: str = "",
+        billable: bool = False,
+    ):
+        rows = self._matching(terms, billable).filter(kind=kind)
+        rows = rows.annotate(rank=self._rank(terms, weight(kind, name)))
         return list(rows.order_by("-rank", "code").values_list("kind", "ref")[offset:][:limit])
 
     def hits(self, keys: list[tuple[str, int]], terms: list[Term]) -> dict[tuple, Hit]:
@@ -359,10 +421,12 @@ class PostgresEngine:
             )
         else:
             rows = rows.annotate(marked_title=F("title"), snippet=Value(""))
-        rows = rows.annotate(linked=RawSQL(by_kind(linked, "0"), [], IntegerField()))
+        rows = rows.annotate(linked=RawSQL(*by_kind(linked, "0"), IntegerField()))
         fields = ("kind", "ref", "code", "marked_title", "snippet", "detail", "linked")
         return {
-            (kind, ref): Hit(kind, code, marked(title), marked(plain(snippet)), detail, bool(on))
+            (kind, ref): Hit(
+                kind, code, marked(title), marked(plain(snippet)), label(detail), bool(on)
+            )
             for kind, ref, code, title, snippet, detail, on in rows.values_list(*fields)
         }
 

@@ -12,6 +12,7 @@ from functools import cached_property
 
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.utils.http import urlencode
 
 from .. import kinds
 from ..models import (
@@ -25,6 +26,7 @@ from ..models import (
     published,
 )
 from ..paths import code_url
+from .documents import name_key
 from .engine import PAGE_SIZE, PER_GROUP, Hit, Term, clean, engine, terms_of
 
 
@@ -45,6 +47,7 @@ class CodeSet:
     shape: re.Pattern  # what a beginning of one of its codes looks like
     listed: Q = field(default_factory=Q)
     manager: str = "all"  # the method of its manager that gives the codes readers may open
+    billable: Q | None = None  # its billable codes, if it has headers that are not
 
     def form(self, token: str) -> str | None:
         """`token` as this code set writes its codes, if it could begin one."""
@@ -52,12 +55,14 @@ class CodeSet:
             token = Icd10Code.canonical(token)
         return token if self.shape.fullmatch(token) else None
 
-    def starting_with(self, prefix: str):
+    def starting_with(self, prefix: str, billable: bool = False):
         # A range on the code uses its unique index on both databases; startswith keeps it exact
         # whatever the collation.
         after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         rows = getattr(self.model.objects, self.manager)()
         rows = rows.filter(self.listed, code__gte=prefix, code__lt=after)
+        if billable and self.billable is not None:
+            rows = rows.filter(self.billable)
         return rows.filter(code__startswith=prefix).order_by("code")
 
 
@@ -80,6 +85,7 @@ CODE_SETS = [
         Icd10Code,
         re.compile(r"[A-Z][0-9][0-9A-Z]?(\.[0-9A-Z]{0,4})?"),
         listed=LISTED,  # chapter numbers and block ranges are not typed as codes
+        billable=Q(billable=True),
     ),
     CodeSet("modifier", Modifier, re.compile(r"[0-9A-Z]{1,2}")),
     CodeSet("taxonomy", ProviderTaxonomy, re.compile(r"[0-9]{3}[0-9A-Z]{0,6}X?")),
@@ -123,6 +129,16 @@ def jump(text: str) -> str | None:
 
 # -- Results -------------------------------------------------------------------------------------
 
+BILLABLE = "1"  # the value of the `billable` parameter that keeps billable codes only
+
+
+def billable_only(value: str | bool | None) -> bool:
+    """Whether the `billable` parameter asks for billable ICD-10-CM codes only: "1" (or "true",
+    "on"); anything else, or nothing, is read as no."""
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().lower() in (BILLABLE, "true", "on")
+
 
 @dataclass
 class Group:
@@ -164,31 +180,35 @@ class Source:
 
 
 class TextSource(Source):
-    """Records whose indexed text contains every word."""
+    """Records whose indexed text contains every word; first those with a name that is the
+    query (`name`, its name_key). `billable`: of ICD-10-CM, the billable codes only."""
 
-    def __init__(self, terms: list[Term]):
-        self.engine, self.terms = engine(), terms
+    def __init__(self, terms: list[Term], name: str = "", billable: bool = False):
+        self.engine, self.terms, self.name, self.billable = engine(), terms, name, billable
 
     def counts(self) -> dict[str, int]:
-        return self.engine.counts(self.terms)
+        return self.engine.counts(self.terms, self.billable)
 
     def best(self, per_kind: int) -> tuple[list[Hit], dict[str, int]]:
         """The best hits of each kind, and the number of matches of each kind."""
-        rows = self.engine.best(self.terms, per_kind)
+        rows = self.engine.best(self.terms, per_kind, self.name, self.billable)
         counts = {kind: total for kind, _, total in rows}
         return self._hits([(kind, ref) for kind, ref, _ in rows]), counts
 
     def page(self, kind: str, offset: int, limit: int) -> list[Hit]:
-        return self._hits(self.engine.ranked(self.terms, kind, offset, limit))
+        ranked = self.engine.ranked(self.terms, kind, offset, limit, self.name, self.billable)
+        return self._hits(ranked)
 
 
 class CodeSource(Source):
     """Codes that begin with the query, in code order."""
 
-    def __init__(self, prefixes: dict[str, str]):
+    def __init__(self, prefixes: dict[str, str], billable: bool = False):
         self.engine = engine()
         self.rows = {
-            cs.kind: cs.starting_with(prefixes[cs.kind]) for cs in CODE_SETS if cs.kind in prefixes
+            cs.kind: cs.starting_with(prefixes[cs.kind], billable)
+            for cs in CODE_SETS
+            if cs.kind in prefixes
         }
 
     @cached_property
@@ -222,10 +242,18 @@ class Results:
     by_code: bool = False  # results are the codes that begin with the query
     corrections: dict[str, str] = field(default_factory=dict)  # typed word -> word searched
     ignored: bool = False  # the query had no word to search for
+    billable: bool = False  # ICD-10-CM results are billable codes only
 
     @property
     def kind_label(self) -> str:
         return kinds.get(self.kind).label if self.kind else ""
+
+    def link(self, kind: str | None = None, page: int | None = None) -> str:
+        """The query string of these results: of all kinds, or of one (and a page of it), with
+        the billable-only option if it is on."""
+        billable = BILLABLE if self.billable else None
+        params = {"q": self.query, "kind": kind, "billable": billable, "page": page}
+        return "?" + urlencode({name: value for name, value in params.items() if value})
 
     @property
     def total(self) -> int:
@@ -277,12 +305,22 @@ def shown_word(eng, term: Term) -> str:
     return ""
 
 
-def search(text: str, kind: str | None = None, page: str | int | None = 1) -> Results:
+def search(
+    text: str,
+    kind: str | None = None,
+    page: str | int | None = 1,
+    billable: str | bool | None = None,
+) -> Results:
     """Everything the results page shows for a query: the codes it begins, or the records that
-    contain its words; of all kinds (the best few of each) or of one kind (a page)."""
-    results = Results(query=clean(text), kind=kind if kind in labels() else None)
+    contain its words; of all kinds (the best few of each) or of one kind (a page). `billable`:
+    the `billable` parameter (billable_only)."""
+    results = Results(
+        query=clean(text),
+        kind=kind if kind in labels() else None,
+        billable=billable_only(billable),
+    )
     prefixes = code_prefixes(text)
-    source = CodeSource(prefixes) if prefixes else None
+    source = CodeSource(prefixes, results.billable) if prefixes else None
     if source is not None and source.counts():
         results.by_code = True
         return _fill(results, source, page)
@@ -290,11 +328,13 @@ def search(text: str, kind: str | None = None, page: str | int | None = 1) -> Re
     if not terms:
         results.ignored = True
         return results
-    _fill(results, TextSource(terms), page)
-    if not results.counts:  # only then look for the words that match nothing
+    name = name_key(results.query)
+    _fill(results, TextSource(terms, name, results.billable), page)
+    # Only then look for the words that match nothing (not for those that only match headers).
+    if not results.counts and not (results.billable and engine().has(terms)):
         fixed, results.corrections = corrected(terms)
         if fixed != terms:
-            _fill(results, TextSource(fixed), page)
+            _fill(results, TextSource(fixed, name, results.billable), page)
     return results
 
 

@@ -1,0 +1,177 @@
+"""Tables and filter forms are written in Python (codes/tablehtml.py, codes/formhtml.py
+SelectRenderer) where django-tables2's template and Django's widget templates wrote them. Every
+page that shows one is the same, byte for byte, either way: the reference renders the same
+tables with django-tables2's own `Table.as_html` (templates/django/_table.html) and the filter
+forms with Django's template renderer."""
+
+import datetime
+
+import django_tables2
+import pytest
+from django.core.cache import cache
+from django.forms.renderers import DjangoTemplates
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.test.signals import template_rendered
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+
+from codes import filters, kinds, tablehtml, tables
+from codes.models import Modifier
+
+from .conftest import PAGE_KINDS, prepare_page
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def templates(monkeypatch):
+    """A function that makes the pages use the libraries' templates from then on."""
+
+    def use_templates():
+        monkeypatch.setattr(tables.Table, "as_html", django_tables2.Table.as_html)
+        monkeypatch.setattr(filters.FilterForm, "default_renderer", DjangoTemplates())
+
+    return use_templates
+
+
+def both_ways(client, templates, addresses) -> dict[str, tuple[bytes, bytes]]:
+    """Each page as it is now, then as the templates write it."""
+    pages = {address: client.get(address) for address in addresses}
+    cache.clear()  # else the page cache answers with the pages above
+    templates()
+    return {address: (page.content, client.get(address).content) for address, page in pages.items()}
+
+
+def index_addresses(kind: kinds.Kind) -> list[str]:
+    """A kind's index: as it is, page 2 (of 5 rows), sorted down by its second sortable column
+    on page 2, filtered by the first value of each filter and sorted, and with a filter value
+    that is not valid (the form says why and marks the field)."""
+    listing = kind.listing
+    path = reverse(f"codes:{listing.url_name}")
+    rows = kind.model.objects.listed()
+    table = listing.table_class()(rows)
+    sortable = [column.name for column in table.columns if column.orderable]
+    sort = sortable[1] if len(sortable) > 1 else sortable[0]
+    addresses = [path, f"{path}?per_page=5&page=2", f"{path}?sort=-{sort}&per_page=5&page=2"]
+    if listing.filterset:
+        form = listing.filterset_class()({}, queryset=rows).form
+        for name, field in form.fields.items():
+            values = [value for value, _ in getattr(field, "choices", ()) if value != ""]
+            if values:
+                addresses.append(f"{path}?{name}={values[0]}&sort={sort}")
+            addresses.append(f"{path}?{name}=not-a-value&per_page=2")
+    return addresses
+
+
+@pytest.mark.parametrize("kind", [kind.name for kind in kinds.listed()])
+def test_every_index_is_the_page_the_templates_write(client, content, templates, kind):
+    pages = both_ways(client, templates, index_addresses(kinds.get(kind)))
+    for address, (page, reference) in pages.items():
+        assert b'<div class="table-container"' in reference, address
+        assert page == reference, address
+    if kinds.get(kind).listing.filterset:
+        assert any(b"</select>" in page for page, _ in pages.values())
+
+
+@pytest.mark.parametrize("kind", PAGE_KINDS)
+def test_every_page_kind_is_the_page_the_templates_write(client, content, templates, kind, request):
+    prepare_page(kind, request)
+    address = PAGE_KINDS[kind]
+    ((page, reference),) = both_ways(client, templates, [address]).values()
+    assert page == reference
+
+
+def test_a_long_index_numbers_its_pages_as_the_template_does(client, content, templates):
+    # 52 places of service, 2 a page: "1 … 4 5 6 7 8 9 10 … 26", the current page marked.
+    addresses = [f"/places-of-service/?per_page=2&page={page}" for page in (1, 7, 26, 99, "x")]
+    for address, (page, reference) in both_ways(client, templates, addresses).items():
+        assert 'aria-current="page"' in reference.decode(), address
+        assert page == reference, address
+
+
+def test_the_index_renders_no_template_for_its_table_or_filters(client, content):
+    rendered = []
+
+    def record(sender, template, **kwargs):
+        rendered.append(template.name)
+
+    template_rendered.connect(record)
+    try:
+        response = client.get("/modifiers/?kind=not-a-kind")
+    finally:
+        template_rendered.disconnect(record)
+    assert b"</select>" in response.content and b"<tbody" in response.content
+    assert rendered == []
+
+
+class EveryFeatureTable(tables.Table):
+    """What the project's tables use, and what django-tables2 offers besides: both ways must
+    agree on each."""
+
+    code = django_tables2.Column("Code <b>", linkify=True)
+    name = django_tables2.Column(linkify=lambda record: f"/x/?a=1&b={record.code}")
+    code_set = django_tables2.Column("Code set", attrs={"td": {"data-v": lambda value: value}})
+    kind = django_tables2.Column(mark_safe("Kind <i>of</i>"), orderable=False)
+    note = django_tables2.Column("Note", default="—", attrs={"td": {"class": "wrap x"}})
+    flag = django_tables2.Column("Flag", accessor="is_unverified", localize=False)
+    units = django_tables2.Column("Units", accessor="asa_units", localize=True)
+    html = django_tables2.Column("HTML", empty_values=(), orderable=False)
+    missing = django_tables2.Column("Missing", accessor="no__such__thing", default="none")
+    edited = django_tables2.Column("Edited", accessor="edited_at")
+    day = django_tables2.DateColumn("j M Y", accessor="edited_at", default="never")
+    count = tables.FigureColumn("Count", accessor="pk", order_by=("code",))
+
+    class Meta(tables.Table.Meta):
+        row_attrs = {"data-code": lambda record: record.code}
+        attrs = {"class": "data", "id": "t&1", "th": {"class": "h"}}
+
+    def render_html(self, record, bound_row):
+        # Marked safe on even rows, to be escaped on odd ones.
+        return "<em>&</em>" if bound_row.row_counter % 2 else mark_safe(f"<em>{record.code}</em>")
+
+
+def render_both(table_class, request, **options):
+    # Dates, times and numbers, which templates localise, on every other row.
+    edited = datetime.datetime(2026, 3, 2, 23, 30, tzinfo=datetime.UTC)
+    Modifier.objects.filter(code__endswith="X").update(edited_at=edited, asa_units=1234)
+    rows = Modifier.objects.order_by("code")
+    ours = table_class(rows, **options)
+    reference = table_class(rows, **options)
+    for table in (ours, reference):
+        django_tables2.RequestConfig(request, paginate={"per_page": 3}).configure(table)
+    return tablehtml.render(ours, request), django_tables2.Table.as_html(reference, request)
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?sort=code&page=2", "?sort=-code_set&x=%3Cy%3E&x=2&page=3", "?sort=-count"]
+)
+def test_every_kind_of_cell_is_written_as_the_template_writes_it(content, query):
+    request = RequestFactory().get(f"/modifiers/{query}")
+    ours, reference = render_both(EveryFeatureTable, request, caption="Every <feature> & more")
+    assert "&lt;em&gt;&amp;&lt;/em&gt;" in reference and "</em></td>" in reference
+    assert ours == reference
+
+
+def test_a_table_under_a_heading_and_an_empty_table_are_written_as_the_template_does(content):
+    request = RequestFactory().get("/")
+    for heading, rows in (("h", Modifier.objects.all()), ("", Modifier.objects.none())):
+        ours, reference = (
+            tables.ModifierTable(rows, caption="Modifiers").labelled_by(heading) for _ in range(2)
+        )
+        assert tablehtml.render(ours, request) == django_tables2.Table.as_html(reference, request)
+
+
+def test_a_date_cell_is_written_as_the_template_writes_it():
+    # A value that a template localises: a date, written with DATE_FORMAT.
+    request = RequestFactory().get("/")
+
+    class DateTable(tables.Table):
+        day = django_tables2.Column("Day")
+
+    rows = [{"day": datetime.date(2026, 3, 2)}, {"day": 1234567}, {"day": 2.5}]
+    ours, reference = DateTable(rows), DateTable(rows)
+    assert tablehtml.render(ours, request) == django_tables2.Table.as_html(reference, request)
+    assert Template("{{ d }}").render(Context({"d": rows[0]["day"]})) in str(
+        tablehtml.render(ours, request)
+    )
