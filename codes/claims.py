@@ -218,6 +218,21 @@ def cpt_code(line: Line, facts: Facts) -> Iterator[Finding]:
         )
 
 
+def once_and_known(
+    name: str, codes, known, *, kind: str, twice: tuple, unknown: str
+) -> Iterator[Finding]:
+    """For rule `name`: a code given again (`twice`: its severity and sentence, linked to the
+    code's page) and a code the site does not know (`unknown`, an error); "{}" is the code."""
+    seen = set()
+    for code in codes:
+        if code in seen:
+            severity, sentence = twice
+            yield Finding(name, severity, sentence.format(code), (Ref(kind, code),))
+        elif code not in known:
+            yield Finding(name, Severity.ERROR, unknown.format(code))
+        seen.add(code)
+
+
 @rule("diagnosis-exists", "Each ICD-10-CM code exists and is given once.")
 def diagnosis_exists(line: Line, facts: Facts) -> Iterator[Finding]:
     if not line.diagnoses:
@@ -226,22 +241,14 @@ def diagnosis_exists(line: Line, facts: Facts) -> Iterator[Finding]:
             Severity.ERROR,
             "No diagnosis: a claim line points to at least one ICD-10-CM code.",
         )
-    seen = set()
-    for code in line.diagnoses:
-        if code in seen:
-            yield Finding(
-                "diagnosis-exists",
-                Severity.WARNING,
-                f"{code} is listed twice: list each diagnosis once.",
-                (Ref("icd10", code),),
-            )
-        elif code not in facts.diagnoses:
-            yield Finding(
-                "diagnosis-exists",
-                Severity.ERROR,
-                f"{code} is not an ICD-10-CM code: check it against the code book.",
-            )
-        seen.add(code)
+    yield from once_and_known(
+        "diagnosis-exists",
+        line.diagnoses,
+        facts.diagnoses,
+        kind="icd10",
+        twice=(Severity.WARNING, "{} is listed twice: list each diagnosis once."),
+        unknown="{} is not an ICD-10-CM code: check it against the code book.",
+    )
 
 
 @rule("diagnosis-billable", "Each ICD-10-CM code is billable, not a header.")
@@ -299,22 +306,14 @@ def diagnosis_supports(line: Line, facts: Facts) -> Iterator[Finding]:
 
 @rule("modifier-known", "Each modifier exists and is given once.")
 def modifier_known(line: Line, facts: Facts) -> Iterator[Finding]:
-    seen = set()
-    for code in line.modifiers:
-        if code in seen:
-            yield Finding(
-                "modifier-known",
-                Severity.ERROR,
-                f"{code} is given twice: report a modifier once.",
-                (Ref("modifier", code),),
-            )
-        elif code not in facts.modifiers:
-            yield Finding(
-                "modifier-known",
-                Severity.ERROR,
-                f"{code} is not a modifier on cptref: check it against the code set.",
-            )
-        seen.add(code)
+    yield from once_and_known(
+        "modifier-known",
+        line.modifiers,
+        facts.modifiers,
+        kind="modifier",
+        twice=(Severity.ERROR, "{} is given twice: report a modifier once."),
+        unknown="{} is not a modifier on cptref: check it against the code set.",
+    )
 
 
 @rule("pricing-modifier", "An anesthesia line carries exactly one pricing modifier.")
