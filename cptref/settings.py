@@ -138,7 +138,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "cptref.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -259,7 +259,8 @@ CACHES = {"default": envcache("CACHE_URL", "REDIS_URL")}
 # pages need no query (codes/version_listener.py); off, each cached page reads it.
 CONTENT_VERSION_LISTENER = envbool("CONTENT_VERSION_LISTENER", "true")
 
-# Content-Security-Policy (django-csp): everything from this site, nothing inline, no frames.
+# Content-Security-Policy (django-csp builds it; cptref.middleware sends it): everything from this
+# site, nothing inline, no frames.
 # The admin (autocompletes, inline rows, date widgets) works under it as is: checked in Chromium
 # with no violation reported, since Django's admin and its select2 set styles through the DOM.
 CONTENT_SECURITY_POLICY = {
