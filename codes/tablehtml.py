@@ -22,6 +22,7 @@ from django.utils import formats
 from django.utils.html import conditional_escape, escape
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
+from django_tables2.columns.base import Column
 from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.columns.manytomanycolumn import ManyToManyColumn
 from django_tables2.rows import BoundRow
@@ -92,10 +93,13 @@ class Cells:
         self.name = column.name
         self.accessor = A(column.accessor)
         path, _, self.remainder = self.accessor.rpartition(self.accessor.SEPARATOR)
+        self.simple = _simple(self.accessor)
         self.path = A(path)
         self.display = f"get_{self.remainder}_display"  # a field with choices: its label
         self.fields = {}  # model field of the accessor, by the record's class
         self.render = Call(column.render)
+        # A column without a render method of its own shows its value as it is.
+        self.plain = getattr(column.render, "__func__", None) is Column.render
         self.empty_values = column.column.empty_values
         # Columns of a kind not written below are rendered by django-tables2 (row.get_cell).
         self.own_way = isinstance(column.column, (BaseLinkColumn, ManyToManyColumn))
@@ -108,6 +112,7 @@ class Cells:
             self.url = Call(link.url)
         elif link:
             self.link_accessor = A(link.accessor if link.accessor is not None else column.name)
+        self.target = self.link_accessor and _simple(self.link_accessor)
         attrs = {**table.attrs, **column.column.attrs}
         td = attrs.get("td", attrs.get("cell", {}))
         # Attributes given as functions of the record or value are worked out cell by cell.
@@ -137,11 +142,13 @@ class Cells:
                 remainder = None
         if remainder:
             try:
-                value = self.accessor.resolve(record)
+                value = _resolve(self.accessor, self.simple, record)
             except Exception:
                 value = None
         if value in self.empty_values:
             return self.column.default
+        if self.plain and not self.link:
+            return value
         arguments = {
             "value": value,
             "record": record,
@@ -150,13 +157,13 @@ class Cells:
             "bound_row": row,
             "table": row.table,
         }
-        content = self.render(arguments)
+        content = value if self.plain else self.render(arguments)
         if not self.link:
             return content
         if self.url:
             href = self.url(arguments)
         else:
-            target = self.link_accessor.resolve(record)
+            target = _resolve(self.link_accessor, self.target, record)
             if not hasattr(target, "get_absolute_url"):
                 if not hasattr(record, "get_absolute_url"):
                     return self.link(content, **arguments)  # django-tables2 says what is wrong
@@ -178,6 +185,25 @@ class Cells:
         # As BoundRow.items() leaves them for the column's attrs: the cell and its record.
         self.column.current_value, self.column.current_record = content, row.record
         return self.column.attrs["td"].as_html()
+
+
+def _simple(accessor: A) -> str | None:
+    """The name an accessor of one step reads (`code`), or None for a path (`cpt__code`)."""
+    return None if accessor.SEPARATOR in accessor else str(accessor)
+
+
+def _resolve(accessor: A, name: str | None, record):
+    """`accessor.resolve(record)`, sooner for one step into a model instance or a dictionary:
+    a value that is there and not callable (resolve would call it) is the value."""
+    if name is not None:
+        if type(record) is dict:
+            if name in record:
+                return record[name]
+        elif isinstance(record, models.Model):
+            value = getattr(record, name, accessor)
+            if value is not accessor and not callable(value):
+                return value
+    return accessor.resolve(record)
 
 
 # A line break and the indent after it, by width: the templates' own whitespace (the rows are

