@@ -19,6 +19,7 @@ from . import claims
 from .caching import per_version
 from .estimator import Figures
 from .formhtml import CONTROLS, FieldsHtml
+from .forms import Form
 from .models import (
     CptCode,
     CptDiagnosis,
@@ -86,7 +87,7 @@ class Entry:
         return [(LABELS[column], message) for column, message in self.errors.items()]
 
 
-class CheckForm(FieldsHtml, forms.Form):
+class CheckForm(FieldsHtml, Form):
     """A claim line in fields, and/or several in the list. GET: every result is a link."""
 
     code = forms.CharField(

@@ -18,6 +18,7 @@ from django.utils import dateformat, timezone
 from . import payment
 from .caching import per_version
 from .formhtml import FieldsHtml
+from .forms import Form
 from .models import BaseUnit, ConversionFactor, Modifier, Payer, QualifyingCircumstance
 
 PHYSICAL_STATUS = [f"P{n}" for n in range(1, 7)]
@@ -77,7 +78,7 @@ class CodesField(forms.MultipleChoiceField):
         return [item for item in super().to_python(value) if item]
 
 
-class EstimateForm(FieldsHtml, forms.Form):
+class EstimateForm(FieldsHtml, Form):
     """A case as a coder enters it. GET, so that every estimate is a link."""
 
     minutes = forms.IntegerField(

@@ -5,7 +5,8 @@ import django_filters
 from django import forms
 
 from .caching import per_version
-from .formhtml import SelectRenderer
+from .formhtml import Select
+from .forms import Form
 from .models import (
     BaseUnit,
     ConversionFactor,
@@ -20,10 +21,15 @@ from .models import (
 BILLABLE = [("", "Billable or not"), ("true", "Billable"), ("false", "Header, not billable")]
 
 
-class FilterForm(forms.Form):
-    # The <select>s are written in Python (codes/formhtml.py): one template include per option
-    # took 10 ms on the taxonomy index. Only these forms: the admin keeps Django's renderer.
-    default_renderer = SelectRenderer()
+class FilterForm(Form):
+    """The <select>s are written in Python (codes/formhtml.py Select): one template include per
+    option took 10 ms on the taxonomy index. Only these forms: the admin keeps Django's."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if type(field.widget) is forms.Select:
+                field.widget = Select.like(field.widget)
 
 
 class FilterSet(django_filters.FilterSet):
@@ -33,17 +39,47 @@ class FilterSet(django_filters.FilterSet):
         form = FilterForm
 
 
-class PublishedSectionFilter(django_filters.ChoiceFilter):
-    """The sections of the codes readers can open: published articles (a draft's section is not
-    public) and anesthesia codes without an article, in one query."""
+class KeptChoicesFilter(django_filters.ChoiceFilter):
+    """A ChoiceFilter whose choices come from the content: `read()` gives them as (value, label)
+    pairs, read once per content version (codes/caching.py `per_version`) rather than on every
+    request. The FilterSet needs the request (`request=request`) to know the version."""
+
+    def __init__(self, read, **kwargs):
+        super().__init__(**kwargs)
+        self.read = per_version(read)
 
     @property
     def field(self):
-        articles = CptCode.objects.published().values_list("section").order_by()
-        codes = BaseUnit.objects.without_article().values_list("section").order_by()
-        sections = sorted({section for (section,) in articles.union(codes)})
-        self.extra["choices"] = [(section, section) for section in sections]
+        request = getattr(self.parent, "request", None)
+        self.extra["choices"] = self.read(getattr(request, "content_state", None))
         return super().field
+
+
+def kept_values(model, field_name: str):
+    """AllValuesFilter's choices: every value of the field in the table, in order."""
+    values = model._default_manager.distinct().order_by(field_name)
+    return lambda: [(value, value) for value in values.values_list(field_name, flat=True)]
+
+
+def published_sections():
+    """The sections of the codes readers can open: published articles (a draft's section is
+    not public) and anesthesia codes without an article, in one query."""
+    articles = CptCode.objects.published().values_list("section").order_by()
+    codes = BaseUnit.objects.without_article().values_list("section").order_by()
+    return [(section, section) for section in sorted({s for (s,) in articles.union(codes)})]
+
+
+def chapters():
+    """ICD-10-CM's chapters in their order, by number (?chapter=13, as readers and the tabular
+    list name them)."""
+    rows = Icd10Code.objects.filter(kind=Icd10Code.Kind.CHAPTER).order_by("position")
+    return [(chapter.code, str(chapter)) for chapter in rows.only("code", "description")]
+
+
+def payers(**having):
+    """Payers by slug (?payer=medicare), those with `having` if given."""
+    rows = Payer.objects.filter(**having).distinct()
+    return lambda: [(payer.slug, str(payer)) for payer in rows.all()]
 
 
 ARTICLE = [("", "With or without an article"), ("yes", "With an article"), ("no", "No article yet")]
@@ -53,7 +89,7 @@ class CptCodeFilter(FilterSet):
     """The CPT index: published articles and anesthesia codes without one, in one table. Each
     filter applies to both before they are put together (a union cannot be filtered)."""
 
-    section = PublishedSectionFilter(empty_label="Any section")
+    section = KeptChoicesFilter(published_sections, empty_label="Any section")
     service_type = django_filters.ChoiceFilter(
         choices=CptCode.ServiceType.choices, empty_label="Any service type"
     )
@@ -86,11 +122,8 @@ class CptCodeFilter(FilterSet):
 
 
 class Icd10Filter(FilterSet):
-    chapter = django_filters.ModelChoiceFilter(
-        queryset=Icd10Code.objects.filter(kind=Icd10Code.Kind.CHAPTER).order_by("position"),
-        # By its number (?chapter=13), as readers and the tabular list name chapters.
-        to_field_name="code",
-        empty_label="Any chapter",
+    chapter = KeptChoicesFilter(
+        chapters, field_name="chapter__code", label="Chapter", empty_label="Any chapter"
     )
     billable = django_filters.BooleanFilter(widget=forms.Select(choices=BILLABLE))
 
@@ -110,28 +143,14 @@ class ModifierFilter(FilterSet):
         fields = ["code_set", "kind"]
 
 
-class KeptValuesFilter(django_filters.ChoiceFilter):
-    """AllValuesFilter's choices (every value of the field in the table, in order), read once per
-    content version (codes/caching.py `per_version`) rather than with a SELECT DISTINCT on every
-    request. The FilterSet needs the request (`request=request`) to know the version."""
-
-    def __init__(self, model, field_name, **kwargs):
-        super().__init__(field_name=field_name, **kwargs)
-        values = model._default_manager.distinct().order_by(field_name)
-        self.values = per_version(lambda: list(values.values_list(field_name, flat=True)))
-
-    @property
-    def field(self):
-        request = getattr(self.parent, "request", None)
-        state = getattr(request, "content_state", None)
-        self.extra["choices"] = [(value, value) for value in self.values(state)]
-        return super().field
-
-
 class TaxonomyFilter(FilterSet):
-    grouping = KeptValuesFilter(ProviderTaxonomy, "grouping", empty_label="Any grouping")
-    classification = KeptValuesFilter(
-        ProviderTaxonomy, "classification", empty_label="Any classification"
+    grouping = KeptChoicesFilter(
+        kept_values(ProviderTaxonomy, "grouping"), field_name="grouping", empty_label="Any grouping"
+    )
+    classification = KeptChoicesFilter(
+        kept_values(ProviderTaxonomy, "classification"),
+        field_name="classification",
+        empty_label="Any classification",
     )
 
     class Meta(FilterSet.Meta):
@@ -140,8 +159,8 @@ class TaxonomyFilter(FilterSet):
 
 
 class PolicyUpdateFilter(FilterSet):
-    payer = django_filters.ModelChoiceFilter(
-        queryset=Payer.objects.all(), to_field_name="slug", empty_label="Any payer"
+    payer = KeptChoicesFilter(
+        payers(), field_name="payer__slug", label="Payer", empty_label="Any payer"
     )
     since = django_filters.DateFilter(
         field_name="date",
@@ -156,9 +175,10 @@ class PolicyUpdateFilter(FilterSet):
 
 
 class ConversionFactorFilter(FilterSet):
-    payer = django_filters.ModelChoiceFilter(
-        queryset=Payer.objects.filter(conversion_factors__isnull=False).distinct(),
-        to_field_name="slug",
+    payer = KeptChoicesFilter(
+        payers(conversion_factors__isnull=False),
+        field_name="payer__slug",
+        label="Payer",
         empty_label="Any payer",
     )
     on = django_filters.DateFilter(

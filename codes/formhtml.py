@@ -2,14 +2,14 @@
 page's time (bench/README.md). Each field comes with its label, help and error, tied to the
 input by aria-describedby; every value is escaped.
 
-`SelectRenderer` does the same for the <select>s of the indexes' filter forms (codes/filters.py),
-in the very markup of Django's widget templates."""
+`Select` does the same for the <select>s of the indexes' filter forms (codes/filters.py), in the
+very markup of Django's widget templates."""
 
+import copy
 import re
 from html import escape
 
 from django import forms
-from django.forms.renderers import DjangoTemplates
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.utils.safestring import SafeData, SafeString
@@ -92,25 +92,43 @@ class FieldsHtml:
         return f'<p class="field{invalid}">{label} {field} {notes}</p>'
 
 
-SELECT = "django/forms/widgets/select.html"
-OPTION = "django/forms/widgets/select_option.html"
 TEMPLATE = Context()  # how a template writes {{ value }}: localised, escaped unless safe
 
 
-class SelectRenderer(DjangoTemplates):
-    """Django's form renderer, but for <select>: written here, byte for byte as Django's
-    templates write it (tests/test_table_html.py compares them). Those include a template per
-    <option>: 8 ms for the taxonomy index's two filters (883 codes, 276 options)."""
+class Select(forms.Select):
+    """Django's <select>, written here from its choices, byte for byte as Django's templates
+    (select.html, select_option.html) write it: tests/test_table_html.py compares them. Those
+    include a template per <option> (8 ms for the taxonomy index's two filters, 276 options),
+    and `optgroups` builds a dictionary per option first (1 ms more). Choices in groups are left
+    to Django."""
 
-    def render(self, template_name, context, request=None):
-        widget = context["widget"]
-        if template_name != SELECT or any(
-            option["template_name"] != OPTION
-            for _, options, _ in widget["optgroups"]
-            for option in options
-        ):
-            return super().render(template_name, context, request)
-        return select_html(widget)
+    def render(self, name, value, attrs=None, renderer=None):
+        choices = [("" if value is None else value, label) for value, label in self.choices]
+        if any(isinstance(label, (list, tuple)) for _, label in choices):
+            return super().render(name, value, attrs, renderer)
+        attrs = self.build_attrs(self.attrs, attrs)
+        if self.allow_multiple_selected:
+            attrs["multiple"] = True
+        values = self.format_value(value)
+        html = [f'<select name="{_text(name)}"{_attrs(attrs)}>']
+        found = False
+        for option, label in choices:
+            selected = (not found or self.allow_multiple_selected) and str(option) in values
+            found |= selected
+            html.append(
+                f'\n  <option value="{_formatted(option)}"{" selected" * selected}>'
+                f"{_text(label)}</option>\n"
+            )
+        html.append("\n</select>")
+        return SafeString("".join(html))
+
+    @classmethod
+    def like(cls, widget: forms.Select) -> "Select":
+        """A copy of Django's `widget` (its attributes, choices and state) that writes itself
+        here: this class adds a way of writing and nothing else."""
+        widget = copy.copy(widget)
+        widget.__class__ = cls
+        return widget
 
 
 def _text(value) -> str:
@@ -133,22 +151,3 @@ def _attrs(attrs: dict) -> str:
         for name, value in attrs.items()
         if value is not False
     )
-
-
-def select_html(widget: dict) -> SafeString:
-    """django/forms/widgets/select.html and select_option.html, stripped as the renderer
-    strips them, from the widget's context (Select.get_context)."""
-    html = [f'<select name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>']
-    for group, options, _ in widget["optgroups"]:
-        if group:
-            html.append(f'\n  <optgroup label="{_text(group)}">')
-        html.extend(
-            f'\n  <option value="{_formatted(option["value"])}"'
-            f"{_attrs(option['attrs']) if option['attrs'] else ''}>"
-            f"{_text(option['label'])}</option>\n"
-            for option in options
-        )
-        if group:
-            html.append("\n  </optgroup>")
-    html.append("\n</select>")
-    return SafeString("".join(html))

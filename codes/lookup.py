@@ -34,6 +34,7 @@ from .converters import (
     TaxonomyConverter,
 )
 from .formhtml import CONTROLS, FieldsHtml
+from .forms import Form
 from .models import (
     BaseUnit,
     CptCode,
@@ -389,7 +390,7 @@ READERS = {
 # The form ------------------------------------------------------------------------------------
 
 
-class LookupForm(FieldsHtml, forms.Form):
+class LookupForm(FieldsHtml, Form):
     """The list, in a textarea. GET: every lookup is a link. The page reads the list with `read`
     (never refused: what is too much is left out and said so); the form writes it back."""
 

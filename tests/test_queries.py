@@ -159,3 +159,19 @@ def test_policy_updates_page_queries_do_not_grow_with_rows(
     with django_assert_num_queries(VERSION + 3):
         response = client.get(reverse("codes:policy-updates"))
     assert response.content.decode().count("Change ") == min(updates, 50)
+
+
+def test_filter_choices_are_read_once_per_content_version(
+    client, content, django_assert_num_queries
+):
+    """The chapter filter's choices cost one query at a version, none after; a chapter added
+    (a new version) is in the next page's choices."""
+    assert client.get("/icd10/codes/").status_code == 200
+    # Another address, so that the page cache does not answer: 1 count, 1 page of codes (the
+    # fixtures' codes are in no chapter); no chapters for the filter, no release.
+    with django_assert_num_queries(VERSION + 2):
+        response = client.get("/icd10/codes/", {"per_page": 20})
+    assert '<option value="22"' not in response.content.decode()
+    Icd10Code.objects.create(code="22", kind=Icd10Code.Kind.CHAPTER, description="Codes for X")
+    response = client.get("/icd10/codes/", {"per_page": 20})
+    assert '<option value="22">22 Codes for X</option>' in response.content.decode()

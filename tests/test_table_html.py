@@ -1,5 +1,5 @@
 """Tables and filter forms are written in Python (codes/tablehtml.py, codes/formhtml.py
-SelectRenderer) where django-tables2's template and Django's widget templates wrote them. Every
+Select) where django-tables2's template and Django's widget templates wrote them. Every
 page that shows one is the same, byte for byte, either way: the reference renders the same
 tables with django-tables2's own `Table.as_html` (templates/django/_table.html) and the filter
 forms with Django's template renderer."""
@@ -8,6 +8,7 @@ import datetime
 
 import django_tables2
 import pytest
+from django import forms
 from django.core.cache import cache
 from django.forms.renderers import DjangoTemplates
 from django.template import Context, Template
@@ -16,7 +17,7 @@ from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from codes import filters, kinds, tablehtml, tables
+from codes import filters, formhtml, kinds, tablehtml, tables
 from codes.models import Modifier
 
 from .conftest import PAGE_KINDS, prepare_page
@@ -30,6 +31,7 @@ def templates(monkeypatch):
 
     def use_templates():
         monkeypatch.setattr(tables.Table, "as_html", django_tables2.Table.as_html)
+        monkeypatch.setattr(formhtml.Select, "render", forms.Select.render)
         monkeypatch.setattr(filters.FilterForm, "default_renderer", DjangoTemplates())
 
     return use_templates

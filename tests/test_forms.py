@@ -1,0 +1,38 @@
+"""Each form has its own copy of its fields (codes/forms.py), made at less cost than Django's:
+what one form changes reaches no other form and not its class."""
+
+import pytest
+from django.test import RequestFactory
+
+from codes import estimator, filters
+from codes.models import Icd10Code
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_forms_choices_are_its_own(content):
+    figures = estimator.figures(None)
+    first = estimator.EstimateForm(None, figures=figures)
+    second = estimator.EstimateForm(None, figures=figures)
+    first.fields["ps"].choices = [("P9", "P9")]
+    first.fields["ps"].error_messages["invalid_choice"] = "changed"
+    first.fields["ps"].widget.attrs["class"] = "changed"
+    assert list(first.fields["ps"].choices) == [("P9", "P9")]
+    for fields in (second.fields, estimator.EstimateForm.base_fields):
+        assert ("P3", "P3") in list(fields["ps"].choices)
+        assert fields["ps"].error_messages["invalid_choice"] != "changed"
+        assert "class" not in fields["ps"].widget.attrs
+    assert first.fields["ps"].validators is not second.fields["ps"].validators
+
+
+def test_a_filter_forms_empty_label_is_its_own_fields(content):
+    """django-filter's choices read the empty label from their field: the copy's."""
+    Icd10Code.objects.create(code="13", kind=Icd10Code.Kind.CHAPTER, description="Musculo")
+    request = RequestFactory().get("/icd10/codes/")
+    request.content_state = None
+    first = filters.Icd10Filter({}, request=request).form
+    second = filters.Icd10Filter({}, request=request).form
+    first.fields["chapter"].empty_label = "Every chapter"
+    assert list(first.fields["chapter"].choices)[0] == ("", "Every chapter")
+    assert list(second.fields["chapter"].choices)[0] == ("", "Any chapter")
+    assert ("13", "13 Musculo") in list(second.fields["chapter"].choices)
