@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_tables2 import RequestConfig
 
-from . import article, claimcheck, claims, estimator, exports, kinds, tables
+from . import article, claimcheck, claims, estimator, exports, kinds, reads, tables
 from . import lookup as code_list
 from .caching import cached_page, per_version
 from .models import (
@@ -201,9 +201,7 @@ def cpt_preview(request, code):
 
 def _record_page(request, kind, record, table_class, caption, extra=None):
     """A record's page, `codes/<kind>_detail.html`, with the CPT codes linked to it."""
-    links = record.cpt_links.filter(published("cpt__"))
-    links = links.select_related("cpt").order_by("cpt__code")
-    table = table_class(links, caption=caption)
+    table = table_class(reads.cpt_links(record), caption=caption)
     context = {"record": record, "table": table, **(extra or {})}
     return render(request, f"codes/{kind}_detail.html", context)
 
@@ -211,7 +209,7 @@ def _record_page(request, kind, record, table_class, caption, extra=None):
 @canonical_address
 @cached_page
 def modifier_detail(request, code):
-    modifier = _get_or_404(Modifier.objects, f"There is no modifier {code} on cptref.", code=code)
+    modifier = reads.one_or_404(Modifier, f"There is no modifier {code} on cptref.", value=code)
     caption = f"CPT codes reported with modifier {modifier.code}"
     return _record_page(request, "modifier", modifier, tables.ModifierCptTable, caption)
 
@@ -220,7 +218,7 @@ def modifier_detail(request, code):
 @cached_page
 def taxonomy_detail(request, code):
     message = f"There is no provider taxonomy {code} on cptref."
-    taxonomy = _get_or_404(ProviderTaxonomy.objects, message, code=code)
+    taxonomy = reads.one_or_404(ProviderTaxonomy, message, value=code)
     caption = f"CPT codes billed by {taxonomy.code}"
     return _record_page(request, "taxonomy", taxonomy, tables.TaxonomyCptTable, caption)
 
@@ -237,10 +235,10 @@ def icd10_chapters(request):
 @cached_page
 def icd10_detail(request, code):
     message = f"There is no ICD-10-CM code {code} on cptref."
-    icd10 = _get_or_404(Icd10Code.objects, message, code=code)
-    children = tables.Icd10ChildTable(
-        icd10.children.order_by("position"), caption=f"Within {icd10.code}"
-    )
+    icd10 = reads.one_or_404(Icd10Code, message, value=code)
+    # All of them (27 at most) rather than a count and a page.
+    children = reads.ICD10_CHILDREN(parent=icd10.pk)
+    children = tables.Icd10ChildTable(children, caption=f"Within {icd10.code}")
     caption = f"CPT codes that diagnosis {icd10.code} supports"
     ancestors = icd10.ancestors()
     extra = {
@@ -256,10 +254,10 @@ def icd10_detail(request, code):
 @cached_page
 def payer_detail(request, slug):
     """A payer's coverage notes, how it counts anesthesia units and its conversion factors."""
-    payers = Payer.objects.select_related("anesthesia_rule")
-    payer = _get_or_404(payers, f"There is no payer “{slug}” on cptref.", slug=slug)
+    message = f"There is no payer “{slug}” on cptref."
+    payer = reads.one_or_404(Payer, message, "slug", related=("anesthesia_rule",), value=slug)
     factors = tables.ConversionFactorTable(
-        payer.conversion_factors.select_related("payer"),
+        reads.CONVERSION_FACTORS(payer=payer.pk),
         caption=f"Anesthesia conversion factors of {payer.name}",
         exclude=("payer",),
         orderable=False,
@@ -273,9 +271,10 @@ def payer_detail(request, slug):
 @cached_page
 def pos_detail(request, code):
     message = f"There is no place of service {code} on cptref."
-    place = _get_or_404(PlaceOfService.objects, message, code=code)
+    place = reads.one_or_404(PlaceOfService, message, value=code)
     table = tables.PlaceOfServiceCptTable(
-        place.cpt_codes.published(), caption=f"CPT codes typically billed at POS {place.code}"
+        reads.CPT_AT_PLACE(place=place.pk),
+        caption=f"CPT codes typically billed at POS {place.code}",
     )
     return render(request, "codes/pos_detail.html", {"record": place, "table": table})
 

@@ -128,7 +128,7 @@ def test_icd10_index_queries_do_not_grow_with_page_size(
         # 1 payer with its anesthesia rules, 1 its conversion factors, 1 linked CPT codes.
         ("/payers/aetna/", 3),
         ("/places-of-service/21/", 2),
-        # 1 record, 1 count of children, 1 linked CPT codes, 1 release of ICD-10-CM (the fixtures
+        # 1 record, 1 children, 1 linked CPT codes, 1 release of ICD-10-CM (the fixtures
         # give it no ancestors, no children and no notes; tests/test_icd10.py counts a page
         # inside the tree, tests/test_icd10_tabular.py one with notes).
         ("/icd10/M48.04/", 4),

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from .. import tabular
 from ..claims import Placement as ClaimPlacement
 from ..paths import code_url
+from ..statements import Statement
 from .base import (
     ICD10_BLOCK_PATTERN,
     ICD10_CHAPTER_PATTERN,
@@ -312,9 +313,7 @@ class Icd10Code(SourcedRecord):
         has them (one query); and the 7th-character table that applies to it."""
         chain = [(up.code, up.notes) for up in ancestors]
         wanted = tabular.references(self.notes, chain)
-        known = set()
-        if wanted:
-            known = set(Icd10Code.objects.filter(code__in=wanted).values_list("code", flat=True))
+        known = {entry.code for entry in BY_CODES(codes=sorted(wanted))} if wanted else set()
         return Instructions(
             groups=tabular.groups(self.notes, chain, known),
             seventh=tabular.seventh_character(self.code, self.notes, chain),
@@ -323,8 +322,13 @@ class Icd10Code(SourcedRecord):
     def ancestors(self) -> list["Icd10Code"]:
         """Chapter first, parent last: one query, from the stored lineage."""
         codes = [code for code in self.lineage.split("/") if code]
-        found = {c.code: c for c in Icd10Code.objects.filter(code__in=codes)}
+        found = {c.code: c for c in BY_CODES(codes=codes)} if codes else {}
         return [found[code] for code in codes if code in found]
+
+
+# The entries of a list of codes, compiled once per number of codes (codes/statements.py): the
+# ancestors of a code page, the codes its notes name.
+BY_CODES = Statement(lambda codes: Icd10Code.objects.filter(code__in=codes))
 
 
 class CodeSetRelease(models.Model):

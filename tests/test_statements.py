@@ -1,0 +1,78 @@
+"""Statements (codes/statements.py) give what their querysets give, in one query, with each
+call's own values."""
+
+import pytest
+from django.db.models import Count
+
+from codes.models import CptModifier, Icd10Code, Modifier, Payer, published
+from codes.statements import Statement
+
+pytestmark = pytest.mark.django_db
+
+BY_CODE = Statement(lambda code: Modifier.objects.filter(code=code))
+LINKS = Statement(
+    lambda id: (
+        CptModifier.objects.filter(published("cpt__"), modifier_id=id)
+        .select_related("cpt")
+        .order_by("cpt__code")
+    )
+)
+BY_CODES = Statement(lambda codes: Icd10Code.objects.filter(code__in=codes))
+
+
+def fields(record) -> dict:
+    return {f.attname: getattr(record, f.attname) for f in record._meta.concrete_fields}
+
+
+def test_a_statement_gives_the_querysets_records_with_each_calls_values(content):
+    for code in ("QS", "QK", "AA"):
+        (record,) = BY_CODE(code=code)
+        assert fields(record) == fields(Modifier.objects.get(code=code))
+    assert BY_CODE(code="ZZ") == []
+
+
+def test_related_records_come_with_them_in_one_query(content, django_assert_num_queries):
+    modifier = Modifier.objects.get(code="QS")
+    expected = list(modifier.cpt_links.filter(published("cpt__")).order_by("cpt__code"))
+    assert expected
+    with django_assert_num_queries(1):
+        links = LINKS(id=modifier.pk)
+        titles = [link.cpt.title for link in links]
+    assert [fields(link) for link in links] == [fields(link) for link in expected]
+    assert titles == [link.cpt.title for link in expected]
+
+
+def test_a_missing_one_to_one_reads_as_missing(content):
+    with_rule = Statement(
+        lambda slug: Payer.objects.select_related("anesthesia_rule").filter(slug=slug)
+    )
+    for payer in Payer.objects.all():
+        (found,) = with_rule(slug=payer.slug)
+        assert hasattr(found, "anesthesia_rule") == hasattr(payer, "anesthesia_rule")
+
+
+def test_lists_of_every_length_and_annotations(content):
+    codes = list(Icd10Code.objects.values_list("code", flat=True)[:5])
+    for length in (1, 3, 5):
+        assert {c.code for c in BY_CODES(codes=codes[:length])} == set(codes[:length])
+    assert BY_CODES(codes=[]) == []
+    counted = Statement(
+        lambda code: Modifier.objects.filter(code=code).annotate(n=Count("cpt_links"))
+    )
+    (record,) = counted(code="QS")
+    assert record.n == Modifier.objects.get(code="QS").cpt_links.count()
+
+
+def test_what_a_statement_cannot_hold_is_refused():
+    with pytest.raises(ValueError, match="as they are"):
+        Statement(lambda name: Modifier.objects.filter(name__icontains=name))(name="x")
+    with pytest.raises(TypeError):
+        Statement(lambda code: Modifier.objects.filter(code=code).values("code"))(code="QS")
+    with pytest.raises(TypeError):
+        Statement(lambda code: Modifier.objects.filter(code=code).prefetch_related("cpt_links"))(
+            code="QS"
+        )
+    with pytest.raises(TypeError):
+        BY_CODE(code=None)
+    with pytest.raises(TypeError):
+        BY_CODE(name="QS")
