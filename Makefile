@@ -12,7 +12,7 @@ WEB_CONCURRENCY ?= 3
 # axe-core and the Nu Html Checker for the browser tests; npm writes this file on each install.
 BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
 
-.PHONY: run test install migrate loaddata icd10 taxonomies serve bench bench-check bench-lookup bench-estimate bench-exports bench-icd10 bench-search bench-load lint clean
+.PHONY: run test install migrate loaddata icd10 taxonomies serve bench bench-pages bench-check bench-lookup bench-estimate bench-exports bench-icd10 bench-search bench-load lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ lint: install
 ## Article page vs a minimal view under gunicorn (see bench/README.md)
 bench: loaddata
 	$(LOCAL_KEY) $(BIN)/python bench/article_vs_minimal.py
+
+## Every page kind against a minimal view of the same HTML, no page cache, each against its target
+## (see bench/README.md)
+bench-pages: icd10 taxonomies
+	$(LOCAL_KEY) $(BIN)/python bench/pages.py
 
 ## The payment estimator against a minimal view (target 0.4), and the arithmetic alone (< 50 µs)
 ESTIMATE := /codes/00620/estimate/?minutes=176&ps=P3&modifiers=QK+QX&payer=medicare&dos=2026-03-02

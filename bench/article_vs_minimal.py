@@ -122,13 +122,14 @@ def server(command, env, log_path, port, ready_path):
 
 
 @contextlib.contextmanager
-def gunicorn(workers, env, log_path):
-    """Serve the site on a free port of 127.0.0.1; yield the port; always stop the server."""
+def gunicorn(workers, env, log_path, ready_path=MINIMAL):
+    """Serve the site on a free port of 127.0.0.1; yield the port once `ready_path` answers;
+    always stop the server."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "cptref.wsgi:application"]
     command += ["--bind", f"{HOST}:{port}", "--workers", str(workers), "--worker-class", "sync"]
     command += ["--chdir", str(ROOT), "--log-level", "warning"]
-    with server(command, env, log_path, port, MINIMAL) as port:
+    with server(command, env, log_path, port, ready_path) as port:
         yield port
 
 
@@ -202,6 +203,15 @@ HEADER = f"{'':<9}{'url':<17}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'bytes':>8}"
 HEADER += f"{'requests':>10}{'errors':>8}"
 
 
+def choose_loader(choice):
+    """The loader that --loader auto|wrk|python names; exits if wrk is asked for but missing."""
+    if choice == "auto":
+        return "wrk" if shutil.which("wrk") else "python"
+    if choice == "wrk" and not shutil.which("wrk"):
+        sys.exit("wrk is not installed; use --loader python")
+    return choice
+
+
 def benchmark(args, port, loader):
     """Warm up, then alternate measured runs of both URLs; print and return the runs."""
     run = run_wrk if loader == "wrk" else run_python
@@ -220,11 +230,7 @@ def main():
     args = parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that gunicorn is stopped
     sys.path[0] = str(ROOT)  # import `bench` and `cptref` as packages, not bench/*.py
-    loader = args.loader
-    if loader == "auto":
-        loader = "wrk" if shutil.which("wrk") else "python"
-    elif loader == "wrk" and not shutil.which("wrk"):
-        sys.exit("wrk is not installed; use --loader python")
+    loader = choose_loader(args.loader)
 
     with tempfile.TemporaryDirectory(prefix="cptref-bench-") as tmp:
         os.environ.update(
