@@ -44,6 +44,11 @@ CONVERSION_FACTORS = Statement(
 CPT_AT_PLACE = Statement(
     lambda place: CptCode.objects.published().filter(place_of_service_id=place)
 )
+# What the table of children shows: not their notes and terms.
 ICD10_CHILDREN = Statement(
-    lambda parent: Icd10Code.objects.filter(parent_id=parent).order_by("position")
+    lambda parent: (
+        Icd10Code.objects.filter(parent_id=parent)
+        .only("code", "description", "kind", "billable")
+        .order_by("position")
+    )
 )

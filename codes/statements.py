@@ -18,8 +18,8 @@ What a statement may hold: values that are strings or integers, or lists of them
 another length compiles again), used as they are (exact and `in` lookups, not `icontains`,
 which rewrites them: the stand-ins would not be found, and the statement says so when it
 compiles). A code field's clean-up (capitals, no spaces) is not applied to them: callers give
-codes in their canonical form, as the path converters do; querysets of model instances without prefetch_related and not from a related
-manager (whose instances would know their parent).
+codes in their canonical form, as the path converters do. And querysets of model instances,
+without prefetch_related, not from a related manager (whose instances know their parent).
 """
 
 import inspect

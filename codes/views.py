@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,7 +13,7 @@ from django_tables2 import RequestConfig
 
 from . import article, claimcheck, claims, estimator, exports, kinds, reads, tables
 from . import lookup as code_list
-from .caching import cached_page, per_version
+from .caching import PerVersion, cached_page, per_version
 from .models import (
     BaseUnit,
     CodeSetRelease,
@@ -39,13 +40,32 @@ def _get_or_404(queryset, message: str, **lookup):
         raise Http404(message) from None
 
 
-def _paginated(request, table):
+class CountedPaginator(Paginator):
+    """A paginator told how many rows there are (`count`), rather than counting them."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.count = count
+
+
+# The number of rows of an index with the filters it was given, by kind and filters.
+ROW_COUNTS = PerVersion(size=512)
+
+
+def _paginated(request, table, count_key=None):
     """Sort from ?sort=, paginate from ?page= and ?per_page=. A page out of range or not a
-    number shows the nearest page; a page size out of 1..MAX_PAGE_SIZE the default."""
+    number shows the nearest page; a page size out of 1..MAX_PAGE_SIZE the default. With
+    `count_key`, the number of rows is read once per content version for that key (the rows'
+    filters): other pages and sort orders of the same rows do not count them again."""
     RequestConfig(request, paginate=False).configure(table)
     per_page = request.GET.get(table.prefixed_per_page_field, "")
     per_page = int(per_page) if per_page.isdigit() else PAGE_SIZE
-    table.paginate(per_page=per_page if 0 < per_page <= MAX_PAGE_SIZE else PAGE_SIZE)
+    per_page = per_page if 0 < per_page <= MAX_PAGE_SIZE else PAGE_SIZE
+    if count_key is None:
+        table.paginate(per_page=per_page)
+    else:
+        count = ROW_COUNTS.get(request.content_state, count_key, table.data.data.count)
+        table.paginate(paginator_class=CountedPaginator, per_page=per_page, count=count)
     table.page = table.paginator.get_page(request.GET.get(table.prefixed_page_field))
     return table
 
@@ -77,11 +97,13 @@ def index(request, kind):
     its filters, and the download of every row the filters keep, as CSV or XLSX."""
     listing = kinds.get(kind).listing
     rows = kinds.get(kind).model.objects.listed()
-    filterset = None
+    filterset, filters = None, ()
     if listing.filterset:
         filterset = listing.filterset_class()(request.GET, queryset=rows, request=request)
         rows = filterset.qs
-    table = _paginated(request, listing.table_class()(rows, caption=listing.caption))
+        filters = tuple(sorted((k, str(v)) for k, v in filterset.form.cleaned_data.items()))
+    table = listing.table_class()(rows, caption=listing.caption)
+    table = _paginated(request, table, count_key=(kind, filters))
     release = _release(request, listing.release)
     export_format = request.GET.get("_export")
     if exports.is_format(export_format):

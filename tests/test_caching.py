@@ -128,3 +128,20 @@ def test_a_new_taxonomy_grouping_appears_in_the_filter_after_a_save(client, cont
     taxonomy.grouping = "A grouping saved just now"
     taxonomy.save()
     assert '<option value="A grouping saved just now"' in client.get(url).content.decode()
+
+
+def test_per_version_keeps_a_bounded_number_of_values_for_one_version():
+    from codes.caching import PerVersion
+
+    reads = []
+    kept = PerVersion(size=2)
+
+    def read(key):
+        return lambda: reads.append(key) or f"value of {key}"
+
+    for key in ("a", "b", "a", "c", "a"):
+        assert kept.get("1.0", key, read(key)) == f"value of {key}"
+    assert reads == ["a", "b", "c", "a"]  # "a" was the oldest when "c" came
+    kept.get("2.0", "c", read("c"))  # a new version reads afresh
+    kept.get(None, "c", read("c"))  # and an unknown one always
+    assert reads == ["a", "b", "c", "a", "c", "c"]
