@@ -6,7 +6,7 @@ from functools import cache
 
 from django.http import Http404
 
-from .models import ConversionFactor, CptCode, Icd10Code, published
+from .models import BaseUnit, ConversionFactor, CptCode, Icd10Code, RelatedCode, published
 from .statements import Statement
 
 
@@ -18,8 +18,9 @@ def _by(model, field: str, related: tuple = ()) -> Statement:
 
 def one_or_404(model, message: str, field: str = "code", *, related: tuple = (), value):
     """The record of `model` whose `field` is `value`, its `related` records with it, or the
-    404 page saying `message`."""
-    found = _by(model, field, related)(value=value)
+    404 page saying `message`. `model` may be a statement of the value instead."""
+    statement = model if isinstance(model, Statement) else _by(model, field, related)
+    found = statement(value=value)
     if not found:
         raise Http404(message)
     return found[0]
@@ -52,3 +53,12 @@ ICD10_CHILDREN = Statement(
         .order_by("position")
     )
 )
+NAMED_BY = Statement(
+    lambda code: (
+        RelatedCode.objects.filter(published("cpt__"), code=code)
+        .select_related("cpt")
+        .order_by("cpt__code")
+    )
+)
+# An anesthesia code's page, when the code has no article.
+BASE_UNIT = Statement(lambda value: BaseUnit.objects.without_article().filter(code=value))

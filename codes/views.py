@@ -15,7 +15,6 @@ from . import article, claimcheck, claims, estimator, exports, kinds, reads, tab
 from . import lookup as code_list
 from .caching import PerVersion, cached_page, per_version
 from .models import (
-    BaseUnit,
     CodeSetRelease,
     CptCode,
     Icd10Code,
@@ -23,8 +22,6 @@ from .models import (
     Payer,
     PlaceOfService,
     ProviderTaxonomy,
-    RelatedCode,
-    published,
 )
 from .paths import canonical_address
 from .search import query as search
@@ -147,16 +144,14 @@ def cpt_detail(request, code):
 
 def anesthesia_code(request, code):
     message = f"There is no article for CPT code {code} yet."
-    base = _get_or_404(BaseUnit.objects.without_article(), message, code=code)
+    base = reads.one_or_404(reads.BASE_UNIT, message, value=code)
     form = estimator.EstimateForm(None, figures=estimator.figures(request.content_state))
     context = {
         "record": base,
         "code": code,
         "form": form,
         "neighbours": base.neighbours(),
-        "named_by": RelatedCode.objects.filter(published("cpt__"), code=code)
-        .select_related("cpt")
-        .order_by("cpt__code"),
+        "named_by": reads.NAMED_BY(code=code),
     }
     return render(request, "codes/anesthesia_code.html", context)
 

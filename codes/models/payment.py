@@ -15,6 +15,7 @@ from django.db.models.expressions import RawSQL
 
 from .. import payment
 from ..paths import code_url
+from ..statements import Statement
 from .base import (
     CPT_CODE_PATTERN,
     CodeField,
@@ -123,15 +124,27 @@ class BaseUnit(SourcedRecord):
             self.is_unverified,
         )
 
-    def neighbours(self, count: int = 5):
-        """The codes of its section just before and after it (one query each)."""
-        same = BaseUnit.objects.filter(section=self.section)
-        before = same.filter(code__lt=self.code).order_by("-code")[:count]
-        after = same.filter(code__gt=self.code).order_by("code")[:count]
-        return [*reversed(list(before)), *after]
+    def neighbours(self):
+        """The five codes of its section just before it and the five after it (one query
+        each)."""
+        before = BEFORE(section=self.section, code=self.code)
+        return [*reversed(before), *AFTER(section=self.section, code=self.code)]
 
     def section_source_links(self):
         return source_links(self.section_source)
+
+
+# Compiled once (codes/statements.py): every page of an anesthesia code shows its neighbours.
+BEFORE = Statement(
+    lambda section, code: BaseUnit.objects.filter(section=section, code__lt=code).order_by("-code")[
+        :5
+    ]
+)
+AFTER = Statement(
+    lambda section, code: BaseUnit.objects.filter(section=section, code__gt=code).order_by("code")[
+        :5
+    ]
+)
 
 
 class QualifyingCircumstance(SourcedRecord):
