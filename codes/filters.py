@@ -3,6 +3,7 @@ says why; the page still shows (never a 500)."""
 
 import django_filters
 from django import forms
+from django.db.models import Subquery
 
 from .caching import per_version
 from .formhtml import Select
@@ -123,13 +124,20 @@ class CptCodeFilter(FilterSet):
 
 class Icd10Filter(FilterSet):
     chapter = KeptChoicesFilter(
-        chapters, field_name="chapter__code", label="Chapter", empty_label="Any chapter"
+        chapters, label="Chapter", empty_label="Any chapter", method="in_chapter"
     )
     billable = django_filters.BooleanFilter(widget=forms.Select(choices=BILLABLE))
 
     class Meta(FilterSet.Meta):
         model = Icd10Code
         fields = ["chapter", "billable"]
+
+    def in_chapter(self, queryset, name, value):
+        """The chapter's id by a subquery, not a join: the database then reads the chapter's
+        rows in the order asked from an index (codes_icd10_chapter_code, _desc), rather than
+        every row of the chapter, sorted (0.1 ms against 3 ms)."""
+        chapter = Icd10Code.objects.filter(kind=Icd10Code.Kind.CHAPTER, code=value)
+        return queryset.filter(chapter_id=Subquery(chapter.values("id")))
 
 
 class ModifierFilter(FilterSet):

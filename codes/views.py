@@ -243,6 +243,7 @@ def taxonomy_detail(request, code):
 @cached_page
 def icd10_chapters(request):
     chapters = Icd10Code.objects.filter(kind=Icd10Code.Kind.CHAPTER).order_by("position")
+    chapters = chapters.only("code", "description", "kind", "billable")  # not their notes
     table = tables.Icd10ChildTable(chapters, caption="Chapters of ICD-10-CM", orderable=False)
     context = {"table": table, "release": _release(request, CodeSetRelease.CodeSet.ICD10CM)}
     return render(request, "codes/icd10_chapters.html", context)

@@ -8,7 +8,7 @@ raw SQL cannot bypass it).
 from dataclasses import dataclass
 
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.utils.text import slugify
 
 from .. import tabular
@@ -223,9 +223,11 @@ class Instructions:
 
 class Icd10QuerySet(models.QuerySet):
     def listed(self):
-        """The index's rows: categories and codes. Their chapters come in a second query: joined,
+        """The index's rows: categories and codes, without the notes and terms the index does not
+        show. Their chapters (only what the index shows of them) come in a second query: joined,
         they would be read for every row an offset skips."""
-        return self.filter(LISTED).prefetch_related("chapter")
+        chapters = Prefetch("chapter", Icd10Code.objects.only("code", "description"))
+        return self.filter(LISTED).defer("notes", "terms").prefetch_related(chapters)
 
 
 class Icd10Code(SourcedRecord):
@@ -291,6 +293,12 @@ class Icd10Code(SourcedRecord):
             models.Index(fields=["description", "kind"], name="codes_icd10_description_kind"),
             # The chapters, in order, for /icd10/ and the chapter filter.
             models.Index(fields=["kind", "position"], name="codes_icd10_kind_position"),
+            # One chapter's rows in order of code or description (?chapter=13&sort=...): without
+            # them, every row of the chapter was read and sorted (6,700 rows, 2-6 ms).
+            models.Index(fields=["chapter", "code", "kind"], name="codes_icd10_chapter_code"),
+            models.Index(
+                fields=["chapter", "description", "kind"], name="codes_icd10_chapter_desc"
+            ),
         ]
 
     def __str__(self):
