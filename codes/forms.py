@@ -12,6 +12,7 @@ import copy
 
 from django import forms
 from django.forms.forms import DeclarativeFieldsMetaclass
+from django.forms.widgets import ChoiceWidget
 
 
 class Fields(dict):
@@ -21,14 +22,39 @@ class Fields(dict):
         return {name: _copy(field, memo) for name, field in self.items()}
 
 
+# Fields and widgets that Django copies as below; others (several widgets or fields in one,
+# model choices) are deep-copied as Django does.
+PLAIN_FIELDS = (forms.Field.__deepcopy__, forms.ChoiceField.__deepcopy__)
+PLAIN_WIDGETS = (forms.Widget.__deepcopy__, ChoiceWidget.__deepcopy__)
+
+
 def _copy(field, memo):
-    if type(field).__deepcopy__ is not forms.ChoiceField.__deepcopy__:
+    widget = field.widget
+    if (
+        type(field).__deepcopy__ not in PLAIN_FIELDS
+        or type(widget).__deepcopy__ not in PLAIN_WIDGETS
+    ):
         return copy.deepcopy(field, memo)
-    result = forms.Field.__deepcopy__(field, memo)
-    result._choices = choices = copy.copy(field._choices)
-    if hasattr(choices, "field"):  # django-filter's ChoiceIterator adds its field's empty label
-        choices.field = result
+    # Field.__deepcopy__ and Widget.__deepcopy__, step by step, without copy's machinery.
+    result = _clone(field)
+    result.widget = _clone(widget)
+    result.widget.attrs = widget.attrs.copy()
+    result.error_messages = field.error_messages.copy()
+    result.validators = field.validators[:]
+    if hasattr(widget, "choices"):
+        result.widget.choices = copy.copy(widget.choices)
+    if hasattr(field, "_choices"):
+        result._choices = choices = copy.copy(field._choices)
+        if hasattr(choices, "field"):  # django-filter's ChoiceIterator names its field
+            choices.field = result
     return result
+
+
+def _clone(thing):
+    """copy.copy of an object that keeps its state in its __dict__."""
+    twin = object.__new__(type(thing))
+    twin.__dict__.update(thing.__dict__)
+    return twin
 
 
 class FieldsMetaclass(DeclarativeFieldsMetaclass):
