@@ -23,6 +23,7 @@ without prefetch_related, not from a related manager (whose instances know their
 """
 
 import inspect
+import threading
 from collections.abc import Callable
 from itertools import count
 
@@ -44,7 +45,9 @@ class Statement:
     def __init__(self, build: Callable):
         self.build = build
         self.names = tuple(inspect.signature(build).parameters)
-        self.compiled: dict = {}  # the shape of the values -> _Compiled
+        # The shape of the values -> _Compiled, in each thread: a compiled statement holds its
+        # thread's database connection (the converters of the rows are the connection's).
+        self.local = threading.local()
 
     def __call__(self, **values) -> list:
         if set(values) != set(self.names):
@@ -52,9 +55,10 @@ class Statement:
         if any(value == [] for value in values.values()):
             return list(self.build(**values))  # `in []`: the ORM knows what that leaves
         shape = tuple(_shape(values[name]) for name in self.names)
-        compiled = self.compiled.get(shape)
+        kept = self.local.__dict__.setdefault("compiled", {})
+        compiled = kept.get(shape)
         if compiled is None:
-            compiled = self.compiled[shape] = _Compiled(
+            compiled = kept[shape] = _Compiled(
                 self.build, dict(zip(self.names, shape, strict=True))
             )
         return compiled.run(values)

@@ -76,3 +76,31 @@ def test_what_a_statement_cannot_hold_is_refused():
         BY_CODE(code=None)
     with pytest.raises(TypeError):
         BY_CODE(name="QS")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_thread_compiles_with_its_own_connection():
+    """A compiled statement holds a connection (its rows' converters are the connection's): a
+    thread never uses another thread's."""
+    import threading
+
+    from django.db import connections
+
+    statement = Statement(lambda code: Modifier.objects.filter(code=code))
+    assert statement(code="ZZ") == []
+    seen = {}
+
+    def other_thread():
+        try:
+            seen["rows"] = statement(code="ZZ")
+            (compiled,) = statement.local.compiled.values()
+            seen["own"] = compiled.compiler.connection is connections["default"]
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert seen == {"rows": [], "own": True}
+    (compiled,) = statement.local.compiled.values()
+    assert compiled.compiler.connection is connections["default"]
