@@ -8,18 +8,20 @@ the address). A `Statement` is a function that builds the queryset from its valu
     LINKS = Statement(lambda code: CptModifier.objects.filter(modifier__code=code)...)
     links = LINKS(code="QS")  # a list of model instances
 
-The first call on a database builds the queryset with stand-ins for the values, compiles it and
+The first call in a thread builds the queryset with stand-ins for the values, compiles it and
 notes where each stand-in is among the SQL's parameters; every call then runs that SQL with its
-own values in their places and turns the rows into model instances as the queryset would (the
-same columns, the same converters, select_related followed, annotations set). The SQL is the
-queryset's own, so what readers may see stays the models' rule.
+own values in their places and turns the rows into what the queryset gives: model instances
+(the same columns, the same converters, select_related followed, annotations set), or
+values_list()'s tuples or values. The SQL is the queryset's own, so what readers may see stays
+the models' rule.
 
 What a statement may hold: values that are strings or integers, or lists of them (a list of
 another length compiles again), used as they are (exact and `in` lookups, not `icontains`,
 which rewrites them: the stand-ins would not be found, and the statement says so when it
 compiles). A code field's clean-up (capitals, no spaces) is not applied to them: callers give
-codes in their canonical form, as the path converters do. And querysets of model instances,
-without prefetch_related, not from a related manager (whose instances know their parent).
+codes in their canonical form, as the path converters do. And querysets of model instances
+(without prefetch_related, not from a related manager, whose instances know their parent) or
+of values_list(), flat or not.
 """
 
 import inspect
@@ -28,7 +30,12 @@ from collections.abc import Callable
 from itertools import count
 
 from django.db import connections
-from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
 
 # Stand-ins for values while a statement compiles: strings no one types (in capitals without
 # spaces around them, which the code fields would make of them), and integers in the range of
@@ -76,6 +83,14 @@ def _shape(value) -> tuple:
     return (type(value),)
 
 
+# What a statement gives, by the queryset's kind of rows.
+ROWS = {
+    ModelIterable: "instances",
+    ValuesListIterable: "tuples",
+    FlatValuesListIterable: "values",
+}
+
+
 class _Compiled:
     """The SQL of one shape of a statement, its parameters with a slot for each value, and what
     it takes to make model instances of its rows (ModelIterable's steps)."""
@@ -90,8 +105,9 @@ class _Compiled:
                 stand_ins[name] = _stand_in(kind)
                 where[stand_ins[name]] = (name, None)
         queryset = build(**stand_ins)
-        if queryset._iterable_class is not ModelIterable:
-            raise TypeError("A statement gives model instances: no values() or values_list()")
+        self.rows = ROWS.get(queryset._iterable_class)
+        if self.rows is None:
+            raise TypeError("A statement gives model instances or values_list(): not values()")
         if queryset._prefetch_related_lookups or queryset._known_related_objects:
             raise TypeError("A statement is built from a model's manager, without prefetch_related")
         self.db = queryset.db
@@ -108,13 +124,15 @@ class _Compiled:
         if sorted(map(repr, where.values())) != sorted(repr(slot[1:]) for slot in self.slots):
             raise ValueError(f"The values must reach the SQL as they are, once each: {self.sql}")
         info, select = compiler.klass_info, compiler.select
+        self.converters = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
+        self.compiler = compiler
+        if self.rows != "instances":
+            return
         self.model = info["model"]
         self.start, self.end = info["select_fields"][0], info["select_fields"][-1] + 1
         self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
         self.related = get_related_populators(info, select, self.db)
         self.annotations = compiler.annotation_col_map
-        self.converters = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
-        self.compiler = compiler
 
     def run(self, values: dict) -> list:
         params = list(self.params)
@@ -125,6 +143,10 @@ class _Compiled:
             rows = cursor.fetchall()
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
+        if self.rows == "values":
+            return [row[0] for row in rows]
+        if self.rows == "tuples":
+            return [tuple(row) for row in rows]
         objects = []
         for row in rows:
             obj = self.model.from_db(self.db, self.init_list, row[self.start : self.end])

@@ -12,6 +12,7 @@ not inherited.
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Kind -> heading and what it means for the claim, in the book's order.
 NOTE_KINDS: dict[str, tuple[str, str]] = {
@@ -102,9 +103,11 @@ def bare(code: str) -> str:
     return code.replace(".", "")
 
 
+@lru_cache(maxsize=16384)
 def pieces(text: str) -> tuple[Piece, ...]:
     """The note's text, with each code and range it names as its own piece: `M50.-` names M50,
-    `H35.0-` H35.0, `O10-O11` the block O10-O11 (or, without one, O10 and O11)."""
+    `H35.0-` H35.0, `O10-O11` the block O10-O11 (or, without one, O10 and O11). Remembered: a
+    chapter's notes are read again by every code page under it."""
     found: list[Piece] = []
     at = 0
     for match in REFERENCE.finditer(text):

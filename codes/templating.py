@@ -16,6 +16,7 @@ from django.templatetags.static import static
 from django.utils.html import escape
 from django.utils.safestring import SafeString
 from jinja2 import Environment
+from markupsafe import escape as autoescape  # as the templates escape
 
 from . import markup, numbers
 from .models import SourceLink, source_links
@@ -55,10 +56,59 @@ def figure(step) -> str:
     return numbers.units(step.value)
 
 
+def tabular_notes(code: str, groups) -> SafeString:
+    """The tabular list's notes on the page of ICD-10-CM `code` (codes/tabular.py groups): each
+    kind under its heading and what it means, each note with the codes it names linked and, for
+    an inherited one, where it comes from. Written here, not in a template: the template's macros
+    took a third of the page's rendering."""
+    if not groups:
+        return SafeString("")
+    html = [
+        '\n<section aria-labelledby="notes-heading" class="tabular-notes">\n'
+        '<h2 id="notes-heading">Instructions of the tabular list</h2>\n'
+        f"<p>What the ICD-10-CM tabular list says about {autoescape(code)}: its own notes, and"
+        " those of the entries above it, which apply to everything below them (marked with where"
+        " they come from).</p>\n"
+    ]
+    for group in groups:
+        kind = autoescape(group.kind)
+        html.append(
+            f'<section aria-labelledby="notes-{kind}" class="note-kind note-{kind}">\n'
+            f'<h3 id="notes-{kind}">{autoescape(group.heading)}</h3>\n'
+            f'<p class="meaning">{autoescape(group.meaning)}</p>\n<ul>\n'
+        )
+        for note in group.notes:
+            html.append(f'<li><span class="prose-text">{_note_text(note.pieces)}</span>')
+            if note.source:
+                shown = f"chapter {note.source}" if note.source.isdigit() else note.source
+                href = autoescape(code_url("codes:icd10-detail", note.source))
+                html.append(
+                    f' <span class="from">(from <a href="{href}">{autoescape(shown)}</a>)</span>'
+                )
+            html.append("</li>\n")
+        html.append("</ul>\n</section>\n")
+    html.append("</section>\n")
+    return SafeString("".join(html))
+
+
+def _note_text(pieces) -> str:
+    """A note's text, the codes it names linked."""
+    html = []
+    for piece in pieces:
+        text = autoescape(piece.text)
+        if piece.code:
+            href = autoescape(code_url("codes:icd10-detail", piece.code))
+            text = f'<a href="{href}">{text}</a>'
+        html.append(text)
+    return "".join(html)
+
+
 def environment(**options) -> Environment:
     env = Environment(**options)
     # A static file's URL is fixed once collectstatic has run.
-    env.globals.update(url=code_url, static=lru_cache(maxsize=64)(static))
+    env.globals.update(
+        url=code_url, static=lru_cache(maxsize=64)(static), tabular_notes=tabular_notes
+    )
     env.filters.update(
         date=defaultfilters.date,
         urlize=defaultfilters.urlize,

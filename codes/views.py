@@ -1,6 +1,6 @@
 """Function views: look the record up, build its tables, render."""
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
@@ -28,13 +28,6 @@ from .search import query as search
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500  # ?per_page= may ask for more rows per page, up to this
-
-
-def _get_or_404(queryset, message: str, **lookup):
-    try:
-        return queryset.get(**lookup)
-    except queryset.model.DoesNotExist:
-        raise Http404(message) from None
 
 
 class CountedPaginator(Paginator):
@@ -79,13 +72,12 @@ def _release(request, code_set: str) -> CodeSetRelease | None:
 
 def _export_links(request):
     """The current page's filters and sort, as CSV and XLSX downloads of every matching row."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    links = []
-    for fmt, label in exports.FORMATS.items():
-        query["_export"] = fmt
-        links.append((label, f"?{query.urlencode()}"))
-    return links
+    query = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+    kept = [(name, value) for name, value in query if name not in ("page", "_export")]
+    return [
+        (label, f"?{urlencode([*kept, ('_export', fmt)])}")
+        for fmt, label in exports.FORMATS.items()
+    ]
 
 
 @cached_page

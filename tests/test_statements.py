@@ -104,3 +104,17 @@ def test_each_thread_compiles_with_its_own_connection():
     assert seen == {"rows": [], "own": True}
     (compiled,) = statement.local.compiled.values()
     assert compiled.compiler.connection is connections["default"]
+
+
+def test_values_lists_come_as_the_queryset_gives_them(content):
+    codes = sorted(Icd10Code.objects.values_list("code", flat=True)[:4])
+    flat = Statement(
+        lambda codes: Icd10Code.objects.filter(code__in=codes).values_list("code", flat=True)
+    )
+    pairs = Statement(
+        lambda codes: Icd10Code.objects.filter(code__in=codes).values_list("code", "billable")
+    )
+    assert sorted(flat(codes=codes)) == codes
+    expected = Icd10Code.objects.filter(code__in=codes).values_list("code", "billable")
+    assert sorted(pairs(codes=codes)) == sorted(expected)
+    assert all(type(billable) is bool for _, billable in pairs(codes=codes))  # converted

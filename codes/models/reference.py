@@ -321,7 +321,7 @@ class Icd10Code(SourcedRecord):
         has them (one query); and the 7th-character table that applies to it."""
         chain = [(up.code, up.notes) for up in ancestors]
         wanted = tabular.references(self.notes, chain)
-        known = {entry.code for entry in CODES_KNOWN(codes=sorted(wanted))} if wanted else set()
+        known = set(CODES_KNOWN(codes=sorted(wanted))) if wanted else set()
         return Instructions(
             groups=tabular.groups(self.notes, chain, known),
             seventh=tabular.seventh_character(self.code, self.notes, chain),
@@ -337,7 +337,9 @@ class Icd10Code(SourcedRecord):
 # The entries of a list of codes, compiled once per number of codes (codes/statements.py): the
 # ancestors of a code page; and which of the codes its notes name the site has.
 BY_CODES = Statement(lambda codes: Icd10Code.objects.filter(code__in=codes))
-CODES_KNOWN = Statement(lambda codes: Icd10Code.objects.filter(code__in=codes).only("code"))
+CODES_KNOWN = Statement(
+    lambda codes: Icd10Code.objects.filter(code__in=codes).values_list("code", flat=True)
+)
 
 
 class CodeSetRelease(models.Model):
