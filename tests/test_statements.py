@@ -78,7 +78,7 @@ def test_what_a_statement_cannot_hold_is_refused():
         BY_CODE(name="QS")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_each_thread_compiles_with_its_own_connection():
     """A compiled statement holds a connection (its rows' converters are the connection's): a
     thread never uses another thread's."""
