@@ -16,13 +16,12 @@ first reader of each page. Exits 0 whatever the figures.
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)
+from bench.client_times import run_child  # noqa: E402
 from bench.pages import PAGES  # noqa: E402
 
 CHILD = """
@@ -58,27 +57,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--saves", type=int, default=15, help="saves, each followed by the pages")
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DJANGO_DEBUG": "false",
-        "BENCH_PAGE_CACHE": "on",
-        "CACHE_URL": "",  # this process's memory
-        "REDIS_URL": "",
-        "PYTHONPATH": str(ROOT),
-    }
     paths = [path for _, path, _, _ in PAGES]
     labels = {path: label for label, path, _, _ in PAGES}
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, json.dumps(paths), str(args.saves)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        sys.exit(done.stderr[-3000:])
-    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    # The page cache on, in this process's memory.
+    cache = {"BENCH_PAGE_CACHE": "on", "CACHE_URL": "", "REDIS_URL": ""}
+    rows = run_child(CHILD, json.dumps(paths), str(args.saves), env=cache)
     print(f"median of {args.saves} saves; ms per request\n")
     print(f"{'page':<24}{'first after a save':>20}{'from the cache':>16}")
     for path, first, cached in rows:

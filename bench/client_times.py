@@ -1,6 +1,7 @@
 """Server times of requests through Django's test client, in a child process of their own
 (bench.settings: DEBUG off, page cache off; the project's database): 10 warm-up rounds, then
-`runs` rounds in round-robin order over the cases. Shared by bench/check.py and bench/lookup.py.
+`runs` rounds in round-robin order over the cases. Shared by bench/check.py, bench/lookup.py and
+bench/pages.py; `run_child` also by bench/after_save.py.
 
 `setup` is Python run in the child before the rounds, with `cases` (name -> [path, query]) in
 scope: it may fill in queries from the database."""
@@ -41,20 +42,24 @@ for name, measured in times.items():
 def measure(cases: dict, runs: int, setup: str = "") -> list[tuple[str, float, float]]:
     """(name, median ms, p95 ms) of each case; exits 1 if the child fails or a request does
     not answer 200."""
+    rows = run_child(START + setup + ROUNDS, json.dumps(cases), str(runs))
+    return [tuple(row) for row in rows]
+
+
+def run_child(code: str, *args: str, env: dict | None = None) -> list:
+    """Run `code` in a child Python with `args` (bench.settings, DEBUG off, the project importable,
+    and `env` on top); the JSON of each line it prints. Exits 1 with its error if it fails."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_DEBUG": "false",
         "PYTHONPATH": str(ROOT),
+        **(env or {}),
     }
     done = subprocess.run(
-        [sys.executable, "-c", START + setup + ROUNDS, json.dumps(cases), str(runs)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+        [sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
     if done.returncode:
-        print(done.stderr[-2000:], file=sys.stderr)
+        print(done.stderr[-3000:], file=sys.stderr)
         sys.exit(1)
-    return [tuple(json.loads(row)) for row in done.stdout.splitlines()]
+    return [json.loads(line) for line in done.stdout.splitlines()]

@@ -82,17 +82,11 @@ def per_version(read):
     the same version gets what the last one read, in this process; a new version, or an unknown
     one (None), reads afresh. For the small sets of facts a page reads whole (the estimator's
     figures, the claim check's catalog), so that they cost no query until the content changes."""
-    kept: list = [None]  # [(state, value)], swapped whole: safe across threads
+    kept = PerVersion(size=1)
 
     @wraps(read)
     def get(state: str | None):
-        last = kept[0]
-        if state is not None and last is not None and last[0] == state:
-            return last[1]
-        value = read()
-        if state is not None:
-            kept[0] = (state, value)
-        return value
+        return kept.get(state, None, read)
 
     return get
 

@@ -10,14 +10,13 @@ import django_tables2
 import pytest
 from django import forms
 from django.core.cache import cache
-from django.forms.renderers import DjangoTemplates
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from codes import filters, formhtml, kinds, tablehtml, tables
+from codes import formhtml, kinds, tablehtml, tables
 from codes.models import Modifier
 
 from .conftest import PAGE_KINDS, prepare_page
@@ -32,7 +31,6 @@ def templates(monkeypatch):
     def use_templates():
         monkeypatch.setattr(tables.Table, "as_html", django_tables2.Table.as_html)
         monkeypatch.setattr(formhtml.Select, "render", forms.Select.render)
-        monkeypatch.setattr(filters.FilterForm, "default_renderer", DjangoTemplates())
 
     return use_templates
 
