@@ -18,7 +18,7 @@ from django.utils import dateformat, timezone
 from . import payment
 from .caching import per_version
 from .formhtml import FieldsHtml
-from .forms import Form
+from .forms import Form, set_choices
 from .models import BaseUnit, ConversionFactor, Modifier, Payer, QualifyingCircumstance
 
 PHYSICAL_STATUS = [f"P{n}" for n in range(1, 7)]
@@ -145,10 +145,10 @@ class EstimateForm(FieldsHtml, Form):
         super().__init__(data, **kwargs)
         self.figures = figures
         self.payers, self.qualifying = figures.payers, figures.qualifying
-        self.fields["payer"].choices = [(p.slug, p.name) for p in self.payers.values()]
+        set_choices(self.fields["payer"], [(p.slug, p.name) for p in self.payers.values()])
         self.fields["payer"].initial = ["medicare"] if "medicare" in self.payers else []
         qualifying = self.qualifying.values()
-        self.fields["qc"].choices = [(qc.code, str(qc)) for qc in qualifying]
+        set_choices(self.fields["qc"], [(qc.code, str(qc)) for qc in qualifying])
 
     # Extra attributes of the inputs, by field (codes/formhtml.py).
     INPUTS = {
