@@ -6,21 +6,30 @@ And the one canonical address of each code page: `canonical_address` redirects t
 type to it.
 """
 
-from functools import lru_cache, wraps
+from functools import wraps
 
 from django.http import HttpResponsePermanentRedirect
 from django.urls import get_script_prefix, reverse
 from django.utils.encoding import iri_to_uri
 
-
-@lru_cache(maxsize=8192)
-def _reverse(prefix: str, name: str, args: tuple) -> str:
-    return reverse(name, args=args)
+# Addresses by (script prefix, URL name, arguments). A dictionary rather than lru_cache: a page
+# asks for up to a few hundred, and the cache's own bookkeeping was a third of each call. Bounded:
+# past its size it starts again.
+_URLS: dict[tuple, str] = {}
+MAX_URLS = 8192
 
 
 def code_url(name: str, *args) -> str:
     """`reverse(name, args=args)`, remembered."""
-    return _reverse(get_script_prefix(), name, args)
+    key = (get_script_prefix(), name, args)
+    try:
+        return _URLS[key]
+    except KeyError:
+        pass
+    if len(_URLS) >= MAX_URLS:
+        _URLS.clear()
+    _URLS[key] = url = reverse(name, args=args)
+    return url
 
 
 def canonical_address(view):

@@ -190,3 +190,24 @@ def test_the_svg_icon_is_plain_svg_that_the_security_policy_allows():
     tags = {element.tag.split("}")[1] for element in root.iter()}
     assert tags <= {"svg", "rect", "path"}
     assert not any("style" in element.attrib for element in root.iter())
+
+
+def test_remembered_addresses_follow_the_script_prefix_and_stay_bounded(monkeypatch):
+    """codes/paths.py remembers each code's address by script prefix: a site mounted under a
+    sub-path links under it, the root site at the root, and the memory does not grow past its
+    size however many codes are linked."""
+    from django.urls import set_script_prefix
+
+    from codes import paths
+
+    try:
+        set_script_prefix("/cptref/")
+        assert paths.code_url("codes:icd10-detail", "M48.04") == "/cptref/icd10/M48.04/"
+    finally:
+        set_script_prefix("/")
+    assert paths.code_url("codes:icd10-detail", "M48.04") == "/icd10/M48.04/"
+    monkeypatch.setattr(paths, "MAX_URLS", 5)
+    for n in range(20):
+        code = f"Q{chr(65 + n)}"
+        assert paths.code_url("codes:modifier-detail", code) == f"/modifiers/{code}/"
+        assert len(paths._URLS) <= 5
