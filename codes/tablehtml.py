@@ -105,7 +105,7 @@ class Cells:
     """The cells of one column, as django-tables2's BoundRow.get_cell renders them, and the
     attributes of their <td>."""
 
-    def __init__(self, table, column):
+    def __init__(self, table, column, column_attrs: dict):
         self.column = column
         self.name = column.name
         self.accessor = A(column.accessor)
@@ -133,7 +133,7 @@ class Cells:
         attrs = {**table.attrs, **column.column.attrs}
         td = attrs.get("td", attrs.get("cell", {}))
         # Attributes given as functions of the record or value are worked out cell by cell.
-        self.td = None if any(callable(v) for v in td.values()) else column.attrs["td"].as_html()
+        self.td = None if any(callable(v) for v in td.values()) else column_attrs["td"].as_html()
 
     def field(self, record):
         kind = type(record)
@@ -233,14 +233,17 @@ def render(table, request) -> SafeString:
     table._counter = count()  # rows count from 0 again, as django-tables2's as_html does
     table.before_render(request)
     columns = list(table.columns)
+    # Each column's attributes, worked out once for its heading and its cells (django-tables2
+    # works out those of the heading, the cells and the footer at every reading).
+    attrs = [column.attrs for column in columns]
     return SafeString(
         f"{NL[0]}{NL[0]}{NL[0]}"
         f'<div class="table-container" tabindex="0" role="group" aria-labelledby="'
         f'{text(table.name_id)}">{NL[0]}{NL[0]}'
         f"<table {AttributeDict(table.attrs).as_html()}{_labelled(table)}>{NL[2]}"
         f"{_caption(table)}{NL[2]}"
-        f"{_thead(table, columns, request)}{NL[2]}"
-        f"{_tbody(table, columns)}{NL[0]}"
+        f"{_thead(table, columns, attrs, request)}{NL[2]}"
+        f"{_tbody(table, columns, attrs)}{NL[0]}"
         f"</table>{NL[0]}{NL[0]}"
         f"</div>{NL[0]}{NL[0]}"
         f"{_pagination(table, request)}{NL[0]}{NL[0]}{NL[0]}"
@@ -257,10 +260,10 @@ def _caption(table) -> str:
     return f'<caption id="{text(table.name_id)}">{text(table.caption)}</caption>'
 
 
-def _thead(table, columns, request) -> str:
+def _thead(table, columns, attrs, request) -> str:
     """The column headings: a link that sorts by each sortable column, keeping the query."""
     cells = []
-    for column in columns:
+    for column, column_attrs in zip(columns, attrs, strict=True):
         sort = ""
         if column.is_ordered:
             order = "descending" if column.order_by_alias.is_descending else "ascending"
@@ -270,18 +273,21 @@ def _thead(table, columns, request) -> str:
             href = querystring(request, table.prefixed_order_by_field, column.order_by_alias.next)
             header = f'<a href="{href}">{header}<span class="visually-hidden"> (sort)</span></a>'
         cells.append(
-            f'{NL[6]}<th scope="col" {column.attrs["th"].as_html()}{sort}>'
+            f'{NL[6]}<th scope="col" {column_attrs["th"].as_html()}{sort}>'
             f"{NL[8]}{header}{NL[6]}</th>{NL[4]}"
         )
     return f"{NL[2]}<thead>{NL[4]}<tr>{NL[4]}{''.join(cells)}{NL[4]}</tr>{NL[2]}</thead>{NL[2]}"
 
 
-def _tbody(table, columns) -> str:
+def _tbody(table, columns, attrs) -> str:
     """The rows of the current page, or the table's empty text."""
     tbody = table.attrs.get("tbody")
     tbody = tbody.as_html() if hasattr(tbody, "as_html") else ""
     html = [f"{NL[16]}<tbody {tbody}>{NL[16]}"]
-    cells = [Cells(table, column) for column in columns]
+    cells = [
+        Cells(table, column, column_attrs)
+        for column, column_attrs in zip(columns, attrs, strict=True)
+    ]
     plain = not table.row_attrs
     rows = 0
     for row in table.paginated_rows:

@@ -73,10 +73,10 @@ def _release(request, code_set: str) -> CodeSetRelease | None:
 def _export_links(request):
     """The current page's filters and sort, as CSV and XLSX downloads of every matching row."""
     query = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
-    kept = [(name, value) for name, value in query if name not in ("page", "_export")]
+    kept = urlencode([(name, value) for name, value in query if name not in ("page", "_export")])
+    kept = f"{kept}&" if kept else ""  # encoded once for every format
     return [
-        (label, f"?{urlencode([*kept, ('_export', fmt)])}")
-        for fmt, label in exports.FORMATS.items()
+        (label, f"?{kept}{urlencode({'_export': fmt})}") for fmt, label in exports.FORMATS.items()
     ]
 
 
