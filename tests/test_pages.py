@@ -131,6 +131,16 @@ def test_an_editors_payer_note_appears_on_the_article(client, content):
     assert "<td>3 Mar 2026</td>" in body
 
 
+def test_a_review_date_shows_on_the_payer_page(client, content):
+    # The column once read its heading as a date format: a 500 as soon as a date was set.
+    link = CptPayer.objects.get(cpt__code="00620", payer__slug="cigna-health")
+    link.last_reviewed = datetime.date(2026, 3, 3)
+    link.save()
+    response = client.get(reverse("codes:payer-detail", args=["cigna-health"]))
+    assert response.status_code == 200
+    assert "<td >3 Mar 2026</td>" in response.content.decode()
+
+
 def test_section_text_is_escaped_not_trusted(client, content):
     ArticleSection.objects.filter(slug="clinical-context").update(body="<script>alert(1)</script>")
     body = client.get(reverse("codes:cpt-detail", args=["00620"])).content.decode()
