@@ -6,12 +6,11 @@ import copy
 
 import django_tables2 as tables
 from django.conf import settings
-from django.utils import formats
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 
-from . import markup, numbers, tablehtml
+from . import dates, markup, numbers, tablehtml
 from .models import (
     Confidence,
     ConversionFactor,
@@ -289,7 +288,7 @@ class DateColumn(tables.Column):
         self.format = format
 
     def render(self, value):
-        return formats.date_format(value, self.format)
+        return dates.date(value, self.format)
 
 
 class NoteColumn(tables.Column):

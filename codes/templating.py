@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString
 from jinja2 import Environment
 from markupsafe import escape as autoescape  # as the templates escape
 
-from . import markup, numbers
+from . import dates, markup, numbers
 from .models import SourceLink, source_links
 from .paths import code_url
 
@@ -110,7 +110,7 @@ def environment(**options) -> Environment:
         url=code_url, static=lru_cache(maxsize=64)(static), tabular_notes=tabular_notes
     )
     env.filters.update(
-        date=defaultfilters.date,
+        date=dates.date,  # Django's filter, remembered
         urlize=defaultfilters.urlize,
         markdown=markup.render,  # {{ section.body|markdown(3) }}: its headings start at <h3>
         markdown_note=markup.render_note,
