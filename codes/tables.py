@@ -278,7 +278,7 @@ class PlaceOfServiceTable(ReferenceTable):
 class DateColumn(tables.Column):
     """A date as the pages write it, 3 Mar 2026 (Django's date format `j M Y`); an empty one as
     the column's default; downloads get the same text. Written here rather than with
-    django-tables2's DateColumn, which renders a Django template for every cell (30 µs each)
+    django-tables2's DateColumn, which renders a Django template for every cell (90 µs each)
     and takes the format as its first argument, where every other column takes its heading:
     `DateColumn("Last reviewed")` read the heading as a format and broke the payer page with a
     500 once an editor recorded a review date."""
