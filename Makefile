@@ -12,7 +12,7 @@ WEB_CONCURRENCY ?= 3
 # axe-core and the Nu Html Checker for the browser tests; npm writes this file on each install.
 BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
 
-.PHONY: run test install migrate loaddata icd10 taxonomies serve bench bench-pages bench-after-save bench-fixed-costs bench-check bench-lookup bench-estimate bench-exports bench-icd10 bench-search bench-load lint clean
+.PHONY: run test install migrate loaddata icd10 taxonomies serve bench bench-pages bench-after-save bench-fixed-costs bench-collector bench-check bench-lookup bench-estimate bench-exports bench-icd10 bench-search bench-load lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,10 @@ bench-after-save: icd10 taxonomies
 ## header (see bench/README.md)
 bench-fixed-costs: loaddata
 	$(LOCAL_KEY) $(BIN)/python bench/fixed_costs.py
+
+## The garbage collector's time per request, Python's defaults against cptref/collector.py's
+bench-collector: loaddata
+	$(LOCAL_KEY) $(BIN)/python bench/collector.py
 
 ## The payment estimator against a minimal view (target 0.4), and the arithmetic alone (< 50 µs)
 ESTIMATE := /codes/00620/estimate/?minutes=176&ps=P3&modifiers=QK+QX&payer=medicare&dos=2026-03-02
