@@ -57,6 +57,20 @@ def escaped(value) -> str:
     return conditional_escape(value)
 
 
+def attributes(attrs: dict) -> str:
+    """A tag's attributes, `AttributeDict(attrs).as_html()`: values given as functions are
+    called, None and the keys django-tables2 keeps for itself (th, td...) left out, the rest
+    escaped. Without format_html_join, whose checks for lazy strings were a fifth of a small
+    table's time (eight calls a table)."""
+    pairs = []
+    for key, value in attrs.items():
+        if callable(value):
+            value = value()
+        if value is not None and key not in AttributeDict.blacklist:
+            pairs.append(f'{escaped(key)}="{escaped(value)}"')
+    return " ".join(pairs)
+
+
 def querystring(request, key: str, value) -> str:
     """The current query string with `key` set to `value`, escaped: django-tables2's
     `{% querystring key=value %}`, which keeps every other parameter."""
@@ -133,7 +147,7 @@ class Cells:
         attrs = {**table.attrs, **column.column.attrs}
         td = attrs.get("td", attrs.get("cell", {}))
         # Attributes given as functions of the record or value are worked out cell by cell.
-        self.td = None if any(callable(v) for v in td.values()) else column_attrs["td"].as_html()
+        self.td = None if any(callable(v) for v in td.values()) else attributes(column_attrs["td"])
 
     def field(self, record):
         kind = type(record)
@@ -201,7 +215,7 @@ class Cells:
             return self.td
         # As BoundRow.items() leaves them for the column's attrs: the cell and its record.
         self.column.current_value, self.column.current_record = content, row.record
-        return self.column.attrs["td"].as_html()
+        return attributes(self.column.attrs["td"])
 
 
 def _simple(accessor: A) -> str | None:
@@ -240,7 +254,7 @@ def render(table, request) -> SafeString:
         f"{NL[0]}{NL[0]}{NL[0]}"
         f'<div class="table-container" tabindex="0" role="group" aria-labelledby="'
         f'{text(table.name_id)}">{NL[0]}{NL[0]}'
-        f"<table {AttributeDict(table.attrs).as_html()}{_labelled(table)}>{NL[2]}"
+        f"<table {attributes(table.attrs)}{_labelled(table)}>{NL[2]}"
         f"{_caption(table)}{NL[2]}"
         f"{_thead(table, columns, attrs, request)}{NL[2]}"
         f"{_tbody(table, columns, attrs)}{NL[0]}"
@@ -273,7 +287,7 @@ def _thead(table, columns, attrs, request) -> str:
             href = querystring(request, table.prefixed_order_by_field, column.order_by_alias.next)
             header = f'<a href="{href}">{header}<span class="visually-hidden"> (sort)</span></a>'
         cells.append(
-            f'{NL[6]}<th scope="col" {column_attrs["th"].as_html()}{sort}>'
+            f'{NL[6]}<th scope="col" {attributes(column_attrs["th"])}{sort}>'
             f"{NL[8]}{header}{NL[6]}</th>{NL[4]}"
         )
     return f"{NL[2]}<thead>{NL[4]}<tr>{NL[4]}{''.join(cells)}{NL[4]}</tr>{NL[2]}</thead>{NL[2]}"
@@ -282,7 +296,7 @@ def _thead(table, columns, attrs, request) -> str:
 def _tbody(table, columns, attrs) -> str:
     """The rows of the current page, or the table's empty text."""
     tbody = table.attrs.get("tbody")
-    tbody = tbody.as_html() if hasattr(tbody, "as_html") else ""
+    tbody = attributes(tbody) if isinstance(tbody, AttributeDict) else ""
     html = [f"{NL[16]}<tbody {tbody}>{NL[16]}"]
     cells = [
         Cells(table, column, column_attrs)
@@ -295,7 +309,7 @@ def _tbody(table, columns, attrs) -> str:
         if plain and type(row) is BoundRow:
             tr = f'class="{row.get_even_odd_css_class()}"'
         else:
-            tr = row.attrs.as_html()
+            tr = attributes(row.attrs)
         html.append(f"{NL[20]}{NL[20]}<tr {tr}>{NL[24]}")
         record = row.record
         for cell in cells:
