@@ -330,13 +330,18 @@ class Icd10Code(SourcedRecord):
     def ancestors(self) -> list["Icd10Code"]:
         """Chapter first, parent last: one query, from the stored lineage."""
         codes = [code for code in self.lineage.split("/") if code]
-        found = {c.code: c for c in BY_CODES(codes=codes)} if codes else {}
+        found = {c.code: c for c in ANCESTORS(codes=codes)} if codes else {}
         return [found[code] for code in codes if code in found]
 
 
-# The entries of a list of codes, compiled once per number of codes (codes/statements.py): the
-# ancestors of a code page; and which of the codes its notes name the site has.
-BY_CODES = Statement(lambda codes: Icd10Code.objects.filter(code__in=codes))
+# Compiled once per number of codes (codes/statements.py): the ancestors of a code page, with what
+# the breadcrumbs and the inherited notes need (reading every field of five entries took half the
+# statement's time); and which of the codes its notes name the site has.
+ANCESTORS = Statement(
+    lambda codes: Icd10Code.objects.filter(code__in=codes).only(
+        "code", "description", "kind", "notes"
+    )
+)
 CODES_KNOWN = Statement(
     lambda codes: Icd10Code.objects.filter(code__in=codes).values_list("code", flat=True)
 )
