@@ -82,11 +82,19 @@ def _export_links(request):
 
 
 @cache
-def _listed(kind: str):
-    """The rows of an index before its filters, sort and page (`listed()`), built once per
-    process: each request filters and sorts a copy (`.all()`). Building it again resolved its
-    count annotation on every request, a tenth of the modifiers' page."""
+def _listed_once(kind: str):
     return kinds.get(kind).model.objects.listed()
+
+
+def _listed(kind: str):
+    """The rows of an index before its filters, sort and page (`listed()`): built once per
+    process, and each request filters and sorts a copy. Building them again resolved their
+    count annotation on every request, a tenth of the modifiers' page. Rows with a Prefetch are
+    built afresh: Django gives a Prefetch's queryset hints from the rows of each request."""
+    rows = _listed_once(kind)
+    if rows._prefetch_related_lookups:
+        return kinds.get(kind).model.objects.listed()
+    return rows.all()
 
 
 @cache
@@ -100,7 +108,7 @@ def index(request, kind):
     """The index of a kind of content (codes/kinds.py): its rows in a sortable, paginated table,
     its filters, and the download of every row the filters keep, as CSV or XLSX."""
     listing = kinds.get(kind).listing
-    rows = _listed(kind).all()
+    rows = _listed(kind)
     filterset, filters = None, ()
     if listing.filterset:
         filterset = listing.filterset_class()(request.GET, queryset=rows, request=request)
