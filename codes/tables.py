@@ -118,6 +118,22 @@ class FigureColumn(tables.Column):
         return value
 
 
+class DateColumn(tables.Column):
+    """A date as the pages write it, 3 Mar 2026 (Django's date format `j M Y`); an empty one as
+    the column's default; downloads get the same text. Written here rather than with
+    django-tables2's DateColumn, which renders a Django template for every cell (90 µs each)
+    and takes the format as its first argument, where every other column takes its heading:
+    `DateColumn("Last reviewed")` read the heading as a format and broke the payer page with a
+    500 once an editor recorded a review date."""
+
+    def __init__(self, *args, format="j M Y", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.format = format
+
+    def render(self, value):
+        return dates.date(value, self.format)
+
+
 class CptCodeTable(Table):
     """The CPT codes readers can open: published articles, and anesthesia codes without an
     article (rows of INDEX_COLUMNS, codes/models/payment.py)."""
@@ -273,22 +289,6 @@ class PlaceOfServiceTable(ReferenceTable):
 
 
 # Pages of a modifier, taxonomy, diagnosis or payer list the CPT codes linked to them.
-
-
-class DateColumn(tables.Column):
-    """A date as the pages write it, 3 Mar 2026 (Django's date format `j M Y`); an empty one as
-    the column's default; downloads get the same text. Written here rather than with
-    django-tables2's DateColumn, which renders a Django template for every cell (90 µs each)
-    and takes the format as its first argument, where every other column takes its heading:
-    `DateColumn("Last reviewed")` read the heading as a format and broke the payer page with a
-    500 once an editor recorded a review date."""
-
-    def __init__(self, *args, format="j M Y", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.format = format
-
-    def render(self, value):
-        return dates.date(value, self.format)
 
 
 class NoteColumn(tables.Column):

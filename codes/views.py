@@ -82,25 +82,20 @@ def _export_links(request):
 
 
 @cache
-def _listed_once(kind: str):
-    return kinds.get(kind).model.objects.listed()
+def _built(model, name: str):
+    return getattr(model.objects, name)()
 
 
-def _listed(kind: str):
-    """The rows of an index before its filters, sort and page (`listed()`): built once per
-    process, and each request filters and sorts a copy. Building them again resolved their
-    count annotation on every request, a tenth of the modifiers' page. Rows with a Prefetch are
-    built afresh: Django gives a Prefetch's queryset hints from the rows of each request."""
-    rows = _listed_once(kind)
+def _rows(model, name: str):
+    """`model.objects.<name>()`, the rows of an index or of the home page before their filters,
+    sort and page: built once per process, and each request filters and sorts a copy. Building
+    them again resolved their count annotation on every request, a tenth of the modifiers'
+    page. Rows with a Prefetch are built afresh: Django gives a Prefetch's queryset hints from
+    the rows of each request."""
+    rows = _built(model, name)
     if rows._prefetch_related_lookups:
-        return kinds.get(kind).model.objects.listed()
+        return getattr(model.objects, name)()
     return rows.all()
-
-
-@cache
-def _home_rows():
-    """The home page's rows, built once per process, as `_listed`."""
-    return CptCode.objects.index_rows()
 
 
 @cached_page
@@ -108,7 +103,7 @@ def index(request, kind):
     """The index of a kind of content (codes/kinds.py): its rows in a sortable, paginated table,
     its filters, and the download of every row the filters keep, as CSV or XLSX."""
     listing = kinds.get(kind).listing
-    rows = _listed(kind)
+    rows = _rows(kinds.get(kind).model, "listed")
     filterset, filters = None, ()
     if listing.filterset:
         filterset = listing.filterset_class()(request.GET, queryset=rows, request=request)
@@ -141,7 +136,7 @@ def index(request, kind):
 
 @cached_page
 def home(request):
-    table = tables.CptCodeTable(_home_rows().all(), caption="CPT codes on cptref")
+    table = tables.CptCodeTable(_rows(CptCode, "index_rows"), caption="CPT codes on cptref")
     table = _paginated(request, table, count_key=("home",))  # counted once per version
     return render(request, "codes/home.html", {"table": table})
 
