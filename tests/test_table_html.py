@@ -175,3 +175,46 @@ def test_a_date_cell_is_written_as_the_template_writes_it():
     assert Template("{{ d }}").render(Context({"d": rows[0]["day"]})) in str(
         tablehtml.render(ours, request)
     )
+
+
+def test_a_select_is_written_as_django_writes_it_whatever_it_selects():
+    """Options written once for a list of choices mark, on each render, what that render
+    selects: one value, a value listed twice (the first only), several (multiple), none, and a
+    value not among the choices."""
+    choices = [("", "Any"), ("a", "A & b"), ("b", "<B>"), ("a", "A again"), (3, "Three")]
+
+    class Multiple(formhtml.Select):
+        allow_multiple_selected = True
+
+    ours_by_class = {forms.Select: formhtml.Select, forms.SelectMultiple: Multiple}
+
+    def both(widget_class, value):
+        ours = ours_by_class[widget_class](choices=choices)
+        reference = widget_class(choices=choices)
+        return ours.render("f", value, {"id": "id_f"}), reference.render("f", value, {"id": "id_f"})
+
+    for value in ("", "a", "b", "3", "zz", None):
+        ours, reference = both(forms.Select, value)
+        assert ours == reference, value
+    for value in (["a", "3"], ["b"], [], ["a", "zz"]):
+        ours, reference = both(forms.SelectMultiple, value)
+        assert ours == reference, value
+    assert both(forms.SelectMultiple, ["a"])[0].count(" selected>") == 2
+
+
+def test_options_are_written_once_for_the_same_list_and_afresh_for_another(content, rf):
+    """A filter's kept choices are one list per content version: a second form of the same
+    version reuses its <option>s, and a list read for a new version is written afresh."""
+    request = rf.get("/taxonomies/", {"grouping": "Allopathic & Osteopathic Physicians"})
+    request.content_state = "v1"
+    filterset = kinds.get("taxonomy").listing.filterset_class()
+    first = filterset(request.GET, request=request).form["grouping"]
+    again = filterset(request.GET, request=request).form["grouping"]
+    kept = formhtml.Options.of(first.field.widget.choices)
+    assert formhtml.Options.of(again.field.widget.choices) is kept
+    assert str(first) == str(again) and str(first).count(" selected>") == 1
+    assert "selected>Allopathic &amp; Osteopathic Physicians</option>" in str(first)
+    request.content_state = "v2"
+    later = filterset(request.GET, request=request).form["grouping"]
+    assert formhtml.Options.of(later.field.widget.choices) is not kept
+    assert str(later) == str(first)
