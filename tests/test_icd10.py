@@ -4,8 +4,10 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 
+from codes.filters import Icd10Filter
 from codes.models import CptDiagnosis, Icd10Code
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +203,51 @@ def test_import_shows_progress_only_on_a_terminal(monkeypatch, db):
     call_command("import_icd10cm", stdout=pipe)
     assert "\r" not in pipe.getvalue()
     assert pipe.getvalue().strip().endswith("Nothing changed.")
+
+
+# sqlite_stat1 of codes_icd10code after import_icd10cm loaded the FY2026 ICD-10-CM (98,505 rows).
+WHOLE_ICD10CM_STATISTICS = [
+    ("codes_icd10_chapter_desc", "98186 4463 1"),
+    ("codes_icd10_chapter_code", "98186 4463 1"),
+    ("codes_icd10_listed_desc", "98186 1"),
+    ("codes_icd10_listed_code", "98186 1"),
+    ("codes_icd10_kind_position", "98505 24627 1"),
+    ("codes_icd10code_parent_id_3882c4ac", "98505 5"),
+    ("codes_icd10code_chapter_id_a199d0ff", "98505 4283"),
+    ("sqlite_autoindex_codes_icd10code_1", "98505 1"),
+]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plans")
+@pytest.mark.parametrize(
+    "order, chapter, index",
+    [
+        ("description", False, "codes_icd10_listed_desc"),
+        ("-code", False, "codes_icd10_listed_code"),
+        ("-description", True, "codes_icd10_chapter_desc"),
+        ("code", True, "codes_icd10_chapter_code"),
+    ],
+)
+def test_the_index_reads_its_rows_in_order_from_an_index_of_listed_rows(order, chapter, index):
+    """The index's rows (categories and codes) come in order from a partial index, page 1,000
+    as page 1, without sorting the table: the query says which kinds in its SQL, not in
+    parameters, else SQLite could not use an index of those kinds only. The planner weighs
+    the statistics that import_icd10cm leaves after loading the whole ICD-10-CM (ANALYZE)."""
+    rows = Icd10Code.objects.listed()
+    if chapter:
+        make_tree()
+        filtered = Icd10Filter({"chapter": "13"}, queryset=rows)
+        assert filtered.is_valid()
+        rows = filtered.qs
+    sql, params = rows.order_by(order)[49950:50000].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'codes_icd10code'")
+        cursor.executemany(
+            "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('codes_icd10code', %s, %s)",
+            WHOLE_ICD10CM_STATISTICS,
+        )
+        cursor.execute("ANALYZE sqlite_schema")  # the planner reads them again
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(step) for step in cursor.fetchall())
+    assert f"USING INDEX {index}" in plan and "TEMP B-TREE" not in plan, plan

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Expression, Q
 from django.utils.http import urlencode
 
 from .. import kinds
@@ -45,7 +45,7 @@ class CodeSet:
     kind: str
     model: type
     shape: re.Pattern  # what a beginning of one of its codes looks like
-    listed: Q = field(default_factory=Q)
+    listed: Q | Expression = field(default_factory=Q)  # which of its rows readers may open
     manager: str = "all"  # the method of its manager that gives the codes readers may open
     billable: Q | None = None  # its billable codes, if it has headers that are not
 
