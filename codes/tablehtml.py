@@ -108,6 +108,11 @@ class Call:
         self.names = None if catch_all else names
         # A function asking for an argument that cells do not have is not called.
         self.callable = catch_all or all(name in CELL_ARGUMENTS for name in names)
+        # A function of the value and the record (most render methods and links) is called
+        # with them directly, `quick(value, record)`, without the dictionary of every argument.
+        self.quick = None
+        if not catch_all and set(names) <= {"value", "record"}:
+            self.quick = QUICK[tuple(sorted(names))](function)
 
     def __call__(self, arguments: dict):
         if self.names is None:
@@ -115,6 +120,15 @@ class Call:
         if not self.callable:
             return None
         return self.function(**{name: arguments[name] for name in self.names})
+
+
+QUICK = {
+    (): lambda f: lambda value, record: f(),
+    ("value",): lambda f: lambda value, record: f(value=value),
+    ("record",): lambda f: lambda value, record: f(record=record),
+    ("record", "value"): lambda f: lambda value, record: f(value=value, record=record),
+}
+MISSING = object()
 
 
 class Cells:
@@ -132,6 +146,9 @@ class Cells:
         self.fields = {}  # model field of the accessor, by the record's class
         self.choice_labels = {}  # the labels of its choices by value, by the record's class
         self.render = Call(column.render)
+        # How the value is read from a record, chosen at the first record of each class
+        # (`_reader`): a record's class is the same from row to row.
+        self.record_class, self.read = None, None
         # A column without a render method of its own shows its value as it is.
         self.plain = getattr(column.render, "__func__", None) is Column.render
         self.empty_values = column.column.empty_values
@@ -174,6 +191,70 @@ class Cells:
         BoundRow._get_and_render_with, _call_render and LinkTransform, step by step."""
         if self.own_way:
             return row.get_cell(self.name)
+        if type(record) is not self.record_class:
+            self.record_class, self.read = type(record), self._reader(record)
+        value = self.read(record)
+        if value in self.empty_values:
+            return self.column.default
+        if self.plain and not self.link:
+            return value
+        if self.plain:
+            content = value
+        elif self.render.quick:
+            content = self.render.quick(value, record)
+        else:
+            content = self.render(_arguments(value, record, row, self.column))
+        if not self.link:
+            return content
+        if self.url:
+            if self.url.quick:
+                href = self.url.quick(value, record)
+            else:
+                href = self.url(_arguments(value, record, row, self.column))
+        else:
+            target = _resolve(self.link_accessor, self.target, record)
+            if not hasattr(target, "get_absolute_url"):
+                if not hasattr(record, "get_absolute_url"):
+                    # django-tables2 says what is wrong
+                    return self.link(content, **_arguments(value, record, row, self.column))
+                target = record
+            href = target.get_absolute_url()
+        if href is None:
+            return content
+        return SafeString(f'<a href="{escaped(href)}">{escaped(content)}</a>')
+
+    def _reader(self, record):
+        """A function that reads the cell's value from a record of this record's class: a
+        dictionary's item or a model's field by name, a choice's label, or the accessor's path
+        as django-tables2 follows it (`_value`)."""
+        name = self.simple
+        if name is None:
+            return self._value
+        if type(record) is dict:
+            return lambda record: record.get(name)  # a missing item is None, as resolve's
+        if not isinstance(record, models.Model):
+            return self._value
+        labels = self.labels(record)
+        if labels is not None and hasattr(record, self.display):
+            attname = self.field(record).attname
+
+            def label(record):
+                # get_<field>_display(), as Django writes it, from the labels read once.
+                raw = getattr(record, attname)
+                return force_str(labels.get(make_hashable(raw), raw), strings_only=True)
+
+            return label
+
+        def attribute(record):
+            value = getattr(record, name, MISSING)
+            if value is MISSING or callable(value):
+                return self._value(record)  # a method is called; a missing name is None
+            return value
+
+        return attribute
+
+    def _value(self, record):
+        """The value as django-tables2 reads it, whatever the record and the accessor."""
         value = None
         remainder = self.remainder
         if self.path or isinstance(record, dict):
@@ -183,7 +264,6 @@ class Cells:
         if isinstance(penultimate, models.Model):
             labels = self.labels(record)
             if labels is not None and hasattr(penultimate, self.display):
-                # get_<field>_display(), as Django writes it, from the labels read once.
                 raw = getattr(penultimate, self.field(record).attname)
                 value = force_str(labels.get(make_hashable(raw), raw), strings_only=True)
                 remainder = None
@@ -192,33 +272,7 @@ class Cells:
                 value = _resolve(self.accessor, self.simple, record)
             except Exception:
                 value = None
-        if value in self.empty_values:
-            return self.column.default
-        if self.plain and not self.link:
-            return value
-        arguments = {
-            "value": value,
-            "record": record,
-            "column": self.column.column,
-            "bound_column": self.column,
-            "bound_row": row,
-            "table": row.table,
-        }
-        content = value if self.plain else self.render(arguments)
-        if not self.link:
-            return content
-        if self.url:
-            href = self.url(arguments)
-        else:
-            target = _resolve(self.link_accessor, self.target, record)
-            if not hasattr(target, "get_absolute_url"):
-                if not hasattr(record, "get_absolute_url"):
-                    return self.link(content, **arguments)  # django-tables2 says what is wrong
-                target = record
-            href = target.get_absolute_url()
-        if href is None:
-            return content
-        return SafeString(f'<a href="{escaped(href)}">{escaped(content)}</a>')
+        return value
 
     def html(self, content) -> str:
         """`content` escaped; localised as the column says (`{{ cell|localize }}`)."""
@@ -232,6 +286,18 @@ class Cells:
         # As BoundRow.items() leaves them for the column's attrs: the cell and its record.
         self.column.current_value, self.column.current_record = content, row.record
         return attributes(self.column.attrs["td"])
+
+
+def _arguments(value, record, row, column) -> dict:
+    """The keyword arguments django-tables2 offers a cell's render method and link."""
+    return {
+        "value": value,
+        "record": record,
+        "column": column.column,
+        "bound_column": column,
+        "bound_row": row,
+        "table": row.table,
+    }
 
 
 def _simple(accessor: A) -> str | None:
