@@ -22,6 +22,11 @@ compiles). A code field's clean-up (capitals, no spaces) is not applied to them:
 codes in their canonical form, as the path converters do. And querysets of model instances
 (without prefetch_related, not from a related manager, whose instances know their parent) or
 of values_list(), flat or not.
+
+`KeptRows` does the same for querysets whose SQL is decided by a key the caller gives, such as
+a page of an index: its kind, filters, sort and page (codes/views.py). The SQL is compiled
+once for the key, with the values in it, and gives model instances (prefetch_related followed),
+values_list()'s tuples or values() dictionaries.
 """
 
 import inspect
@@ -29,12 +34,15 @@ import threading
 from collections.abc import Callable
 from itertools import count
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models.query import (
     FlatValuesListIterable,
     ModelIterable,
+    ValuesIterable,
     ValuesListIterable,
     get_related_populators,
+    prefetch_related_objects,
 )
 
 # Stand-ins for values while a statement compiles: strings no one types (in capitals without
@@ -65,10 +73,50 @@ class Statement:
         kept = self.local.__dict__.setdefault("compiled", {})
         compiled = kept.get(shape)
         if compiled is None:
-            compiled = kept[shape] = _Compiled(
-                self.build, dict(zip(self.names, shape, strict=True))
-            )
+            compiled = kept[shape] = self._compile(dict(zip(self.names, shape, strict=True)))
         return compiled.run(values)
+
+    def _compile(self, shapes: dict) -> "_Compiled":
+        stand_ins, where = {}, {}
+        for name, (kind, *rest) in shapes.items():
+            if kind is list:
+                stand_ins[name] = [_stand_in(rest[1]) for _ in range(rest[0])]
+                where.update((item, (name, n)) for n, item in enumerate(stand_ins[name]))
+            else:
+                stand_ins[name] = _stand_in(kind)
+                where[stand_ins[name]] = (name, None)
+        queryset = self.build(**stand_ins)
+        if queryset._iterable_class is ValuesIterable:
+            raise TypeError("A statement gives model instances or values_list(): not values()")
+        if queryset._prefetch_related_lookups or queryset._known_related_objects:
+            raise TypeError("A statement is built from a model's manager, without prefetch_related")
+        return _Compiled(queryset, where)
+
+
+class KeptRows:
+    """`KEPT.rows(queryset, key)`: the queryset's rows, its SQL compiled once per thread for
+    `key`, which must decide that SQL: the same key, the same query (tests/test_statements.py
+    checks the index pages' keys against Django's own SQL). The compiled SQL of `size` keys
+    at most is kept; more, and it starts afresh."""
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self.local = threading.local()
+
+    def rows(self, queryset, key) -> list:
+        kept = self.local.__dict__.setdefault("compiled", {})
+        key = (queryset.db, key)
+        compiled = kept.get(key)
+        if compiled is None:
+            if len(kept) >= self.size:
+                kept.clear()
+            compiled = kept[key] = _Compiled(queryset, {})
+        rows = compiled.run({})
+        if queryset._prefetch_related_lookups:
+            # This queryset's lookups: a Prefetch's queryset gets hints from the rows it is
+            # given, so that of a kept queryset would carry one request's into the next.
+            prefetch_related_objects(rows, *queryset._prefetch_related_lookups)
+        return rows
 
 
 def _shape(value) -> tuple:
@@ -88,34 +136,31 @@ ROWS = {
     ModelIterable: "instances",
     ValuesListIterable: "tuples",
     FlatValuesListIterable: "values",
+    ValuesIterable: "dictionaries",
 }
 
 
 class _Compiled:
-    """The SQL of one shape of a statement, its parameters with a slot for each value, and what
-    it takes to make model instances of its rows (ModelIterable's steps)."""
+    """The SQL of a queryset, its parameters with a slot for each value (`where`: stand-in ->
+    (name, index in a list or None)), and what it takes to make its rows what the queryset
+    gives (ModelIterable's steps, and those of the values iterables)."""
 
-    def __init__(self, build, shapes: dict):
-        stand_ins, where = {}, {}
-        for name, (kind, *rest) in shapes.items():
-            if kind is list:
-                stand_ins[name] = [_stand_in(rest[1]) for _ in range(rest[0])]
-                where.update((item, (name, n)) for n, item in enumerate(stand_ins[name]))
-            else:
-                stand_ins[name] = _stand_in(kind)
-                where[stand_ins[name]] = (name, None)
-        queryset = build(**stand_ins)
+    def __init__(self, queryset, where: dict):
         self.rows = ROWS.get(queryset._iterable_class)
         if self.rows is None:
-            raise TypeError("A statement gives model instances or values_list(): not values()")
-        if queryset._prefetch_related_lookups or queryset._known_related_objects:
-            raise TypeError("A statement is built from a model's manager, without prefetch_related")
+            raise TypeError(f"Rows of {queryset._iterable_class.__name__} cannot be kept")
+        if queryset._known_related_objects:
+            raise TypeError("A kept queryset is built from a model's manager")
         self.db = queryset.db
         compiler = queryset.query.get_compiler(using=self.db)
-        self.sql, params = compiler.as_sql()
-        if compiler.has_extra_select:
-            raise TypeError("A statement cannot order by what it does not select")
+        try:
+            self.sql, params = compiler.as_sql()
+        except EmptyResultSet:  # `.none()`, or `in []`: no rows, and no query
+            self.sql = None
+            return
         self.params = list(params)
+        # Columns selected only to order by them come after the queryset's own.
+        self.width = compiler.col_count if compiler.has_extra_select else None
         self.slots = [
             (at, *where[param])
             for at, param in enumerate(params)
@@ -126,6 +171,13 @@ class _Compiled:
         info, select = compiler.klass_info, compiler.select
         self.converters = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
         self.compiler = compiler
+        if self.rows == "dictionaries":
+            query = queryset.query
+            self.names = (
+                list(query.selected)
+                if query.selected
+                else [*query.extra_select, *query.values_select, *query.annotation_select]
+            )
         if self.rows != "instances":
             return
         self.model = info["model"]
@@ -135,18 +187,25 @@ class _Compiled:
         self.annotations = compiler.annotation_col_map
 
     def run(self, values: dict) -> list:
+        if self.sql is None:
+            return []
         params = list(self.params)
         for at, name, index in self.slots:
             params[at] = values[name] if index is None else values[name][index]
         with connections[self.db].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
+        if self.width is not None:
+            rows = [row[: self.width] for row in rows]
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
         if self.rows == "values":
             return [row[0] for row in rows]
         if self.rows == "tuples":
             return [tuple(row) for row in rows]
+        if self.rows == "dictionaries":
+            names = self.names
+            return [dict(zip(names, row, strict=False)) for row in rows]  # as ValuesIterable
         objects = []
         for row in rows:
             obj = self.model.from_db(self.db, self.init_list, row[self.start : self.end])

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_tables2 import RequestConfig
 
-from . import article, claimcheck, claims, estimator, exports, kinds, reads, tables
+from . import article, claimcheck, claims, estimator, exports, kinds, reads, statements, tables
 from . import lookup as code_list
 from .caching import PerVersion, cached_page, per_version
 from .models import (
@@ -41,6 +41,8 @@ class CountedPaginator(Paginator):
 
 # The number of rows of an index with the filters it was given, by kind and filters.
 ROW_COUNTS = PerVersion(size=512)
+# The SQL of a page of an index, by kind, filters, sort and page.
+KEPT_PAGES = statements.KeptRows()
 
 
 def _paginated(request, table, count_key=None):
@@ -59,6 +61,16 @@ def _paginated(request, table, count_key=None):
         table.paginate(paginator_class=CountedPaginator, per_page=per_page, count=count)
     table.page = table.paginator.get_page(request.GET.get(table.prefixed_page_field))
     return table
+
+
+def _read_page(table, rows_key):
+    """Read the rows of the table's page by SQL compiled once per process for these rows
+    (`rows_key`: the kind and the filters), sort and page: Django took longer to compile it
+    than the database to run it (0.13-0.29 ms of an index page)."""
+    rows = table.page.object_list
+    query = rows.data.query
+    key = (rows_key, tuple(table.order_by or ()), query.low_mark, query.high_mark)
+    rows.data = KEPT_PAGES.rows(rows.data, key)
 
 
 @per_version
@@ -123,6 +135,7 @@ def index(request, kind):
             state=request.content_state,
             key=request.get_full_path(),
         )
+    _read_page(table, (kind, filters))
     context = {
         "title": listing.title,
         "intro": listing.intro,
@@ -138,6 +151,7 @@ def index(request, kind):
 def home(request):
     table = tables.CptCodeTable(_rows(CptCode, "index_rows"), caption="CPT codes on cptref")
     table = _paginated(request, table, count_key=("home",))  # counted once per version
+    _read_page(table, ("home",))
     return render(request, "codes/home.html", {"table": table})
 
 

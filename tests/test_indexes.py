@@ -6,7 +6,10 @@ import re
 
 import openpyxl
 import pytest
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 
+from codes import kinds, views
 from codes.models import (
     CptCode,
     Icd10Code,
@@ -18,6 +21,7 @@ from codes.models import (
 
 from .conftest import make_cpt
 from .test_icd10 import make_tree
+from .test_table_html import index_addresses
 
 pytestmark = pytest.mark.django_db
 
@@ -238,3 +242,34 @@ def test_cpt_index_sorts_by_title(client, content):
     assert codes_in(response, "codes") == ["00620", "00100"]
     response = client.get("/codes/", {"sort": "title", **articles})
     assert codes_in(response, "codes") == ["00100", "00620"]
+
+
+def _sql(queryset):
+    try:
+        return queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+
+
+@pytest.mark.parametrize("kind", [kind.name for kind in kinds.listed()] + ["home"])
+def test_a_page_read_by_its_kept_sql_is_the_page_django_reads(client, content, monkeypatch, kind):
+    """An index reads its page's rows by SQL compiled once for its kind, filters, sort and page
+    (codes/views.py _read_page): a key is always the same SQL, and every page, sorted,
+    filtered and on page 2, is the page Django's own queryset gives."""
+    if kind == "home":
+        addresses = ["/", "/?per_page=1&page=1", "/?sort=-title&per_page=1&page=2"]
+    else:
+        addresses = index_addresses(kinds.get(kind))
+    seen, kept = {}, views.KEPT_PAGES.rows
+
+    def rows(queryset, key):
+        sql = _sql(queryset)
+        assert seen.setdefault(key, sql) == sql, key
+        return kept(queryset, key)
+
+    monkeypatch.setattr(views.KEPT_PAGES, "rows", rows)
+    pages = {address: client.get(address).content for address in addresses}
+    assert len(seen) > 1  # sorts and pages of their own
+    cache.clear()
+    monkeypatch.setattr(views, "_read_page", lambda table, rows_key: None)
+    assert {address: client.get(address).content for address in addresses} == pages

@@ -4,8 +4,8 @@ call's own values."""
 import pytest
 from django.db.models import Count
 
-from codes.models import CptModifier, Icd10Code, Modifier, Payer, published
-from codes.statements import Statement
+from codes.models import BaseUnit, CptCode, CptModifier, Icd10Code, Modifier, Payer, published
+from codes.statements import KeptRows, Statement
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +118,23 @@ def test_values_lists_come_as_the_queryset_gives_them(content):
     expected = Icd10Code.objects.filter(code__in=codes).values_list("code", "billable")
     assert sorted(pairs(codes=codes)) == sorted(expected)
     assert all(type(billable) is bool for _, billable in pairs(codes=codes))  # converted
+
+
+def test_kept_rows_give_what_their_querysets_give(content, django_assert_num_queries):
+    """Rows kept by key: instances with their prefetched relations, values() dictionaries of a
+    union, nothing for an empty queryset (and no query); a full store starts afresh."""
+    kept = KeptRows(size=2)
+    codes = Icd10Code.objects.listed().order_by("-code")[:3]
+    rows = kept.rows(codes, "codes")
+    assert [fields(row) for row in rows] == [fields(row) for row in codes]
+    with django_assert_num_queries(0):
+        assert [row.chapter for row in rows] == [row.chapter for row in codes]
+    index = CptCode.objects.index_rows().union(BaseUnit.objects.index_rows(), all=True)
+    index = index.order_by("-has_article", "code")[:5]
+    assert kept.rows(index, "index") == list(index) != []
+    with django_assert_num_queries(0):
+        assert kept.rows(Modifier.objects.none(), "none") == []
+    assert len(kept.local.compiled) == 1  # the third key emptied the store
+    # The same key runs its SQL again: a change shows.
+    Icd10Code.objects.filter(pk=rows[0].pk).update(description="Changed")
+    assert kept.rows(codes, "codes")[0].description == "Changed"
