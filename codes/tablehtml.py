@@ -274,18 +274,18 @@ class Cells:
                 value = None
         return value
 
-    def html(self, content) -> str:
-        """`content` escaped; localised as the column says (`{{ cell|localize }}`)."""
+    def write(self, row, record) -> str:
+        """The cell: its <td> with its attributes, and its content escaped, localised as the
+        column says (`{{ cell|localize }}`)."""
+        content = self.content(row, record)
+        td = self.td
+        if td is None:
+            # As BoundRow.items() leaves them for the column's attrs: the cell and its record.
+            self.column.current_value, self.column.current_record = content, record
+            td = attributes(self.column.attrs["td"])
         if self.localize is not None:
             content = str(formats.localize(content, use_l10n=self.localize))
-        return text(content)
-
-    def td_attrs(self, row, content) -> str:
-        if self.td is not None:
-            return self.td
-        # As BoundRow.items() leaves them for the column's attrs: the cell and its record.
-        self.column.current_value, self.column.current_record = content, row.record
-        return attributes(self.column.attrs["td"])
+        return f"{TD}{td}>{text(content)}{END_TD}"
 
 
 def _arguments(value, record, row, column) -> dict:
@@ -322,6 +322,9 @@ def _resolve(accessor: A, name: str | None, record):
 # A line break and the indent after it, by width: the templates' own whitespace (the rows are
 # django_tables2/table.html's, the rest is templates/django/_table.html's).
 NL = {width: "\n" + " " * width for width in (0, 2, 4, 6, 8, 12, 16, 20, 24, 28)}
+
+
+TD, END_TD = f"{NL[28]}<td ", f"</td>{NL[24]}"  # around each cell
 
 
 def render(table, request) -> SafeString:
@@ -395,9 +398,7 @@ def _tbody(table, columns, attrs) -> str:
         html.append(f"{NL[20]}{NL[20]}<tr {tr}>{NL[24]}")
         record = row.record
         for cell in cells:
-            content = cell.content(row, record)
-            td = cell.td_attrs(row, content)
-            html.append(f"{NL[28]}<td {td}>{cell.html(content)}</td>{NL[24]}")
+            html.append(cell.write(row, record))
         html.append(f"{NL[20]}</tr>{NL[20]}{NL[16]}")
     if not rows:
         html.append(NL[20])

@@ -110,6 +110,26 @@ def _rows(model, name: str):
     return rows.all()
 
 
+# An index's rows filtered, by kind and filters (the filters' cleaned values).
+_FILTERED: dict = {}
+
+
+def _filtered(kind: str, filters: tuple, filterset):
+    """`filterset.qs`, built once per process for these filters (as `_rows`) and copied for
+    each request: the CPT index's union of articles and codes took 0.5 ms to build. Rows with
+    a Prefetch are built afresh, as in `_rows`."""
+    key = (kind, filters)
+    rows = _FILTERED.get(key)
+    if rows is None:
+        rows = filterset.qs
+        if rows._prefetch_related_lookups:
+            return rows
+        if len(_FILTERED) >= 512:
+            _FILTERED.clear()
+        _FILTERED[key] = rows
+    return rows.all()
+
+
 @cached_page
 def index(request, kind):
     """The index of a kind of content (codes/kinds.py): its rows in a sortable, paginated table,
@@ -119,8 +139,9 @@ def index(request, kind):
     filterset, filters = None, ()
     if listing.filterset:
         filterset = listing.filterset_class()(request.GET, queryset=rows, request=request)
-        rows = filterset.qs
+        filterset.is_valid()  # a value that is not valid is left out of the filters
         filters = tuple(sorted((k, str(v)) for k, v in filterset.form.cleaned_data.items()))
+        rows = _filtered(kind, filters, filterset)
     table = listing.table_class()(rows, caption=listing.caption)
     table = _paginated(request, table, count_key=(kind, filters))
     release = _release(request, listing.release)

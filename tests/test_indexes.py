@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 
 from codes import kinds, views
+from codes.filters import Icd10Filter
 from codes.models import (
     CptCode,
     Icd10Code,
@@ -254,8 +255,9 @@ def _sql(queryset):
 @pytest.mark.parametrize("kind", [kind.name for kind in kinds.listed()] + ["home"])
 def test_a_page_read_by_its_kept_sql_is_the_page_django_reads(client, content, monkeypatch, kind):
     """An index reads its page's rows by SQL compiled once for its kind, filters, sort and page
-    (codes/views.py _read_page): a key is always the same SQL, and every page, sorted,
-    filtered and on page 2, is the page Django's own queryset gives."""
+    (codes/views.py _read_page), from rows filtered once per process (_filtered): a key is
+    always the same SQL, and every page, sorted, filtered and on page 2, is the page that
+    django-filter's and Django's own querysets give."""
     if kind == "home":
         addresses = ["/", "/?per_page=1&page=1", "/?sort=-title&per_page=1&page=2"]
     else:
@@ -272,4 +274,26 @@ def test_a_page_read_by_its_kept_sql_is_the_page_django_reads(client, content, m
     assert len(seen) > 1  # sorts and pages of their own
     cache.clear()
     monkeypatch.setattr(views, "_read_page", lambda table, rows_key: None)
+    monkeypatch.setattr(views, "_filtered", lambda kind, filters, filterset: filterset.qs)
     assert {address: client.get(address).content for address in addresses} == pages
+
+
+def test_each_filterset_has_its_own_filters_and_a_form_class_per_content_version(rf, tree):
+    """Filters are copied for each FilterSet (codes/filters.py Filters), each bound to it; the
+    form class is made once per content version, and a new version's choices reach its form."""
+    request = rf.get("/icd10/codes/")
+    request.content_state = "v1"
+    first, second = (Icd10Filter({"chapter": "13"}, request=request) for _ in range(2))
+    for filterset in (first, second):
+        chapter = filterset.filters["chapter"]
+        assert chapter.parent is filterset and chapter.filter.f is chapter  # its method, bound
+        assert chapter.extra is not Icd10Filter.base_filters["chapter"].extra
+    assert first.filters["chapter"] is not second.filters["chapter"]
+    assert type(first.form) is type(second.form) and first.is_valid()
+    Icd10Code.objects.create(code="21", kind=Icd10Code.Kind.CHAPTER, description="Factors")
+    assert "21" not in dict(first.form.fields["chapter"].choices)
+    request.content_state = "v2"
+    later = Icd10Filter({"chapter": "21"}, request=request)
+    assert type(later.form) is not type(first.form)
+    assert "21" in dict(later.form.fields["chapter"].choices) and later.is_valid()
+    assert later.qs.count() == 0 and first.qs.count() > 0
