@@ -363,6 +363,7 @@ def search_results(request):
         kind=request.GET.get("kind"),
         page=request.GET.get("page"),
         billable=request.GET.get("billable"),
+        state=request.content_state,
     )
     return render(request, "codes/search.html", {"results": results, "query": results.query})
 

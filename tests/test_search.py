@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ from codes.models import (
     Payer,
     SearchEntry,
 )
+from codes.search import engine
 from codes.search import query as search
 
 from .conftest import make_cpt, make_icd10
@@ -460,3 +462,27 @@ def test_records_an_article_links_to_come_first_among_like_matches(
     assert len(hits) > 2 and not any(hit.linked for hit in hits[1:])
     html = page(client, query, kind=kind)
     assert html.count("In an article</span>") == 2  # the result, and the note that explains it
+
+
+def test_the_words_like_a_misspelt_one_are_those_of_pg_trgms_similarity():
+    """Vocabulary scores only the words that share a trigram with the misspelt one, and finds
+    the same words, in the same order, as scoring every word (pg_trgm's similarity)."""
+    words = ["myelopathi", "myelopathy", "myelin", "myeloma", "mylohyoid", "thorac", "m", "ml"]
+    vocabulary = engine.Vocabulary(words)
+    for typed in ("mielopathy", "myelopaty", "myeloma", "thoracic", "zzz", "my"):
+        scored = sorted((-engine.similarity(typed, w), w) for w in words)
+        expected = [w for score, w in scored[:5] if -score >= engine.SIMILARITY_THRESHOLD]
+        assert vocabulary.similar(typed) == expected, typed
+    assert vocabulary.similar("mielopathy")[:2] == ["myelopathy", "myelopathi"]
+
+
+def test_a_new_word_is_suggested_at_the_next_content_version(content):
+    """SQLite's index words are kept for a content version: a word added since is not yet in
+    the version that read them, and is in the next (PostgreSQL asks pg_trgm each time)."""
+    eng = engine.engine()
+    before = eng.similar("zygomma", "v1")
+    assert "zygoma" not in before
+    make_icd10("Q75.9", description="Zygoma anomaly")
+    if connection.vendor == "sqlite":
+        assert eng.similar("zygomma", "v1") == before
+    assert "zygoma" in eng.similar("zygomma", "v2")

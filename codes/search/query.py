@@ -269,9 +269,10 @@ class Results:
         ]
 
 
-def corrected(terms: list[Term]) -> tuple[list[Term], dict[str, str]]:
+def corrected(terms: list[Term], state: str | None = None) -> tuple[list[Term], dict[str, str]]:
     """Terms that match nothing are read as the beginning of a word, then replaced by the most
-    similar indexed word that matches something. Returns the terms and what was replaced."""
+    similar indexed word that matches something. Returns the terms and what was replaced.
+    `state`: the content version, under which the index's words are kept (engine.similar)."""
     eng = engine()
     out, replaced = [], {}
     # corrected() runs when the words together match nothing: one word alone is unknown.
@@ -284,7 +285,7 @@ def corrected(terms: list[Term]) -> tuple[list[Term], dict[str, str]]:
         if len(term.text) >= 3 and eng.has([as_prefix]):
             out.append(as_prefix)
             continue
-        for word in eng.similar(term.text) if len(term.text) >= 3 else []:
+        for word in eng.similar(term.text, state) if len(term.text) >= 3 else []:
             candidate = Term(word, prefix=True, lexeme=True)
             if eng.has([candidate]):
                 out.append(candidate)
@@ -310,10 +311,11 @@ def search(
     kind: str | None = None,
     page: str | int | None = 1,
     billable: str | bool | None = None,
+    state: str | None = None,
 ) -> Results:
     """Everything the results page shows for a query: the codes it begins, or the records that
     contain its words; of all kinds (the best few of each) or of one kind (a page). `billable`:
-    the `billable` parameter (billable_only)."""
+    the `billable` parameter (billable_only). `state`: the content version (corrected)."""
     results = Results(
         query=clean(text),
         kind=kind if kind in labels() else None,
@@ -332,7 +334,7 @@ def search(
     _fill(results, TextSource(terms, name, results.billable), page)
     # Only then look for the words that match nothing (not for those that only match headers).
     if not results.counts and not (results.billable and engine().has(terms)):
-        fixed, results.corrections = corrected(terms)
+        fixed, results.corrections = corrected(terms, state)
         if fixed != terms:
             _fill(results, TextSource(fixed, name, results.billable), page)
     return results
