@@ -6,6 +6,8 @@ And the one canonical address of each code page: `canonical_address` redirects t
 type to it.
 """
 
+import threading
+from contextlib import contextmanager
 from functools import wraps
 
 from django.http import HttpResponsePermanentRedirect
@@ -19,9 +21,25 @@ _URLS: dict[tuple, str] = {}
 MAX_URLS = 8192
 
 
+# The script prefix, while a table is written (`prefix_known`).
+_known = threading.local()
+
+
+@contextmanager
+def prefix_known():
+    """Within it, `code_url` reads the script prefix once: get_script_prefix() reads a context
+    variable through asgiref's Local (1 µs), and a table's links asked for it in every row."""
+    before = getattr(_known, "prefix", None)
+    _known.prefix = get_script_prefix()
+    try:
+        yield
+    finally:
+        _known.prefix = before
+
+
 def code_url(name: str, *args) -> str:
     """`reverse(name, args=args)`, remembered."""
-    key = (get_script_prefix(), name, args)
+    key = (getattr(_known, "prefix", None) or get_script_prefix(), name, args)
     try:
         return _URLS[key]
     except KeyError:

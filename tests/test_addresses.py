@@ -2,11 +2,13 @@
 types (lower case, a missing leading zero, an ICD-10-CM code without its dot) redirect to it for
 good, query string kept. And /favicon.ico, which browsers ask for on every first visit."""
 
+import re
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 from django.conf import settings
+from django.test import RequestFactory
 from django.urls import reverse
 
 from codes.models import Icd10Code
@@ -211,3 +213,29 @@ def test_remembered_addresses_follow_the_script_prefix_and_stay_bounded(monkeypa
         code = f"Q{chr(65 + n)}"
         assert paths.code_url("codes:modifier-detail", code) == f"/modifiers/{code}/"
         assert len(paths._URLS) <= 5
+
+
+def test_a_table_links_under_the_script_prefix_it_is_written_under(content, monkeypatch):
+    """A table reads the script prefix once for its rows' links (paths.prefix_known): under a
+    sub-path every link has it, and once the table is written the prefix is read again."""
+    from django.urls import set_script_prefix
+
+    from codes import paths, tablehtml, tables
+    from codes.models import Modifier
+
+    try:
+        set_script_prefix("/cptref/")
+        table = tables.ModifierTable(Modifier.objects.listed())
+        html = tablehtml.render(table, RequestFactory().get("/modifiers/"))
+        links = re.findall(r'<a href="([^"?]+)"', html)
+        assert len(links) == Modifier.objects.count() > 3
+        assert all(link.startswith("/cptref/modifiers/") for link in links), links
+        set_script_prefix("/other/")
+        assert paths.code_url("codes:modifier-detail", "QS") == "/other/modifiers/QS/"
+        with paths.prefix_known(), monkeypatch.context() as patched:
+            patched.setattr(paths, "get_script_prefix", lambda: pytest.fail("read again"))
+            assert paths.code_url("codes:modifier-detail", "QS") == "/other/modifiers/QS/"
+        set_script_prefix("/changed/")
+        assert paths.code_url("codes:modifier-detail", "QS") == "/changed/modifiers/QS/"
+    finally:
+        set_script_prefix("/")
