@@ -35,6 +35,9 @@ class Listing:
     export_name: str = ""  # the download's file name, without extension
     table_caption: str = ""  # the table's caption, if not the title
     release: str = ""  # a code set (CodeSetRelease): its release is named on the page and download
+    # The fields its table and download read, if not all: the others are not read from the
+    # database (a NUCC taxonomy's definition is a paragraph: 50 rows of them took 0.5 ms).
+    fields: tuple[str, ...] = ()
 
     @property
     def caption(self) -> str:
@@ -101,6 +104,7 @@ KINDS = [
             intro="CMS place-of-service codes (CMS-1500 item 24B).",
             table="PlaceOfServiceTable",
             export_name="places-of-service",
+            fields=("code", "name"),
         ),
         menu=Menu(6, "Places of service", "codes:pos-list"),
         document=documents.PLACE_OF_SERVICE,
@@ -120,6 +124,7 @@ KINDS = [
             table="ModifierTable",
             filterset="ModifierFilter",
             export_name="modifiers",
+            fields=("code", "name", "code_set", "kind", "confidence"),
         ),
         menu=Menu(2, "Modifiers", "codes:modifier-list"),
         document=documents.MODIFIER,
@@ -141,6 +146,7 @@ KINDS = [
             table="TaxonomyTable",
             filterset="TaxonomyFilter",
             export_name="provider-taxonomies",
+            fields=("code", "grouping", "classification", "specialization"),
         ),
         menu=Menu(3, "Taxonomies", "codes:taxonomy-list"),
         document=documents.TAXONOMY,
@@ -188,6 +194,7 @@ KINDS = [
             intro="Health plans whose coverage of these codes the articles describe.",
             table="PayerTable",
             export_name="payers",
+            fields=("name", "slug"),
         ),
         menu=Menu(5, "Payers", "codes:payer-list"),
         document=documents.PAYER,

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from codes import kinds
 from codes.models import (
     CptCode,
     CptDiagnosis,
@@ -201,3 +202,18 @@ def test_an_index_counts_its_rows_once_per_version_and_filters(
     Icd10Code.objects.create(code="A99.99", description="One more", chapter=chapter)
     page = client.get("/icd10/codes/", {"per_page": 10, "page": 2, "chapter": "1"})
     assert "Page 2 of 4</p>" in page.content.decode()
+
+
+@pytest.mark.parametrize("kind", [kind.name for kind in kinds.listed() if kind.listing.fields])
+def test_an_index_reads_only_the_fields_it_shows_and_downloads(
+    client, content, django_assert_max_num_queries, kind
+):
+    """An index that names its fields (codes/kinds.py Listing.fields) reads no other field of
+    its rows, on the page or in either download: a field it left out would be read row by
+    row, one query each."""
+    listing = kinds.get(kind).listing
+    path = reverse(f"codes:{listing.url_name}")
+    assert kinds.get(kind).model.objects.count() > 3
+    for query in ("", "?_export=csv", "?_export=xlsx"):
+        with django_assert_max_num_queries(VERSION + 4):
+            assert client.get(f"{path}{query}").status_code == 200
