@@ -24,6 +24,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
 from . import version_listener
+from .paths import prefix_known
 from .versioning import read_version
 
 logger = logging.getLogger(__name__)
@@ -54,27 +55,32 @@ def cached_page(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        version = current_version() if request.method in ("GET", "HEAD") else None
-        request.content_state = None  # views may keep what they read under it (`state`)
-        if version is None:
-            return view(request, *args, **kwargs)
-        request.content_state = state = version_state(version)
-        etag, last_modified = f'"{state}"', int(version[1])
-        not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
-        if not_modified is not None:
-            return _headers(not_modified, etag, last_modified)
-        address = f"{request.get_host()}{request.get_full_path()}".encode()
-        key = f"page:{state}:{hashlib.sha256(address).hexdigest()}"  # any length, any bytes
-        response = _cache_call(cache.get, key)
-        if response is None:
-            response = view(request, *args, **kwargs)
-            if response.status_code == 200 and not response.streaming:
-                _cache_call(cache.set, key, response, CACHE_SECONDS)
-        if response.status_code == 200:
-            _headers(response, etag, last_modified)
-        return response
+        with prefix_known():  # the page's links read the script prefix once (codes/paths.py)
+            return _cached(view, request, *args, **kwargs)
 
     return wrapper
+
+
+def _cached(view, request, *args, **kwargs):
+    version = current_version() if request.method in ("GET", "HEAD") else None
+    request.content_state = None  # views may keep what they read under it (`state`)
+    if version is None:
+        return view(request, *args, **kwargs)
+    request.content_state = state = version_state(version)
+    etag, last_modified = f'"{state}"', int(version[1])
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if not_modified is not None:
+        return _headers(not_modified, etag, last_modified)
+    address = f"{request.get_host()}{request.get_full_path()}".encode()
+    key = f"page:{state}:{hashlib.sha256(address).hexdigest()}"  # any length, any bytes
+    response = _cache_call(cache.get, key)
+    if response is None:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            _cache_call(cache.set, key, response, CACHE_SECONDS)
+    if response.status_code == 200:
+        _headers(response, etag, last_modified)
+    return response
 
 
 def per_version(read):
@@ -105,21 +111,43 @@ class PerVersion:
     def get(self, state: str | None, key, read):
         if state is None:
             return read()
-        kept_state, values = self.kept
-        if kept_state != state:
-            values = {}
-            self.kept = (state, values)
+        values = self._values(state)
         try:
             return values[key]
         except KeyError:
             pass
         value = values[key] = read()
+        self._trim(values)
+        return value
+
+    def get_many(self, state: str | None, keys: list, read) -> dict:
+        """{key: value} of `keys`: those not kept yet read together, `read(missing keys)`
+        giving {key: value} (a key it leaves out has no value, and is asked again next time)."""
+        if state is None:
+            return read(keys)
+        values = self._values(state)
+        found = {key: values[key] for key in keys if key in values}
+        missing = [key for key in keys if key not in found]
+        if missing:
+            read_now = read(missing)
+            values.update(read_now)
+            found.update(read_now)
+            self._trim(values)
+        return found
+
+    def _values(self, state: str) -> dict:
+        kept_state, values = self.kept
+        if kept_state != state:
+            values = {}
+            self.kept = (state, values)
+        return values
+
+    def _trim(self, values: dict) -> None:
         while len(values) > self.size:
             try:
                 del values[next(iter(values))]
             except (KeyError, RuntimeError, StopIteration):  # another thread got there first
                 break
-        return value
 
 
 def version_state(version: tuple[int, float]) -> str:
