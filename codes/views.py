@@ -311,11 +311,11 @@ def icd10_detail(request, code):
         within = tables.Icd10ChildTable(children, caption=f"Within {icd10.code}")
         within = _paginated(request, within)
     caption = f"CPT codes that diagnosis {icd10.code} supports"
-    ancestors = icd10.ancestors()
+    ancestors = icd10.ancestors(request.content_state)
     extra = {
         "ancestors": ancestors,
         "children": within,
-        "instructions": icd10.instructions(ancestors),
+        "instructions": icd10.instructions(ancestors, request.content_state),
         "release": _release(request, CodeSetRelease.CodeSet.ICD10CM),
     }
     return _record_page(request, "icd10", icd10, tables.DiagnosisCptTable, caption, extra)

@@ -244,3 +244,32 @@ def test_a_note_that_names_a_code_the_site_lacks_renders_as_text(client):
     assert "/icd10/P29.2/" not in body
     assert '(<a href="/icd10/I10/">I10</a>)' in section(body, "notes-excludes2")
     assert "<script>alert" not in body
+
+
+@pytest.mark.django_db
+def test_a_change_to_an_ancestor_reaches_the_pages_below_it(client, settings):
+    """A code's ancestors and which of the codes their notes name the site has are kept for the
+    content version (Icd10Code.ancestors, instructions): an editor's change to the chapter, or
+    the entry that its note names arriving, shows on the next page below it."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    chapter = Icd10Code.objects.create(
+        code="9",
+        kind=Kind.CHAPTER,
+        billable=False,
+        description="Diseases of the circulatory system",
+        notes={"excludes2": ["hypertension in pregnancy (O10)"]},
+    )
+    for code in ("I10", "I11"):
+        Icd10Code.objects.create(
+            code=code, description=f"Entry {code}", parent=chapter, chapter=chapter, lineage="9"
+        )
+    first, sibling = (client.get(f"/icd10/{code}/").content.decode() for code in ("I10", "I11"))
+    for page in (first, sibling):
+        assert "Diseases of the circulatory system" in page
+        assert "hypertension in pregnancy (O10)" in text_of(section(page, "notes-excludes2"))
+        assert "/icd10/O10/" not in page
+    Icd10Code.objects.filter(code="9").update(description="Circulatory system, changed")
+    Icd10Code.objects.create(code="O10", description="Pre-existing hypertension")
+    page = client.get("/icd10/I11/").content.decode()
+    assert "Circulatory system, changed" in page
+    assert '(<a href="/icd10/O10/">O10</a>)' in section(page, "notes-excludes2")

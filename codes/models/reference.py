@@ -12,6 +12,7 @@ from django.db.models import Count, F, Prefetch, Q
 from django.utils.text import slugify
 
 from .. import tabular
+from ..caching import PerVersion
 from ..claims import Placement as ClaimPlacement
 from ..paths import code_url
 from ..statements import Statement
@@ -352,22 +353,37 @@ class Icd10Code(SourcedRecord):
             return bare
         return f"{bare[:3]}.{bare[3:]}"
 
-    def instructions(self, ancestors: list["Icd10Code"]) -> "Instructions":
+    def instructions(
+        self, ancestors: list["Icd10Code"], state: str | None = None
+    ) -> "Instructions":
         """The tabular list's notes that apply to this entry, its own and those it inherits from
         `ancestors` (chapter first), grouped by kind; the codes they name linked where the site
-        has them (one query); and the 7th-character table that applies to it."""
+        has them; and the 7th-character table that applies to it. Which of the codes named by
+        the ancestors' notes the site has is read once per content version `state` for those
+        ancestors (every code under a chapter inherits its notes), those of its own notes here
+        (one query, if they name any other)."""
         chain = [(up.code, up.notes) for up in ancestors]
-        wanted = tabular.references(self.notes, chain)
-        known = set(CODES_KNOWN(codes=sorted(wanted))) if wanted else set()
+        inherited = tabular.references({}, chain)
+        known = INHERITED_KNOWN.get(
+            state, tuple(code for code, _ in chain), lambda: _codes_known(inherited)
+        )
+        own = tabular.references(self.notes, []) - inherited
+        if own:
+            known = known | _codes_known(own)
         return Instructions(
             groups=tabular.groups(self.notes, chain, known),
             seventh=tabular.seventh_character(self.code, self.notes, chain),
         )
 
-    def ancestors(self) -> list["Icd10Code"]:
-        """Chapter first, parent last: one query, from the stored lineage."""
+    def ancestors(self, state: str | None = None) -> list["Icd10Code"]:
+        """Chapter first, parent last, from the stored lineage: kept once read for the content
+        version `state` (the chapter, block and category of a code are those of its siblings,
+        and their notes take time to read), the others in one query. Not to be changed: the
+        next page with the same ancestors gets the same records."""
         codes = [code for code in self.lineage.split("/") if code]
-        found = {c.code: c for c in ANCESTORS(codes=codes)} if codes else {}
+        if not codes:
+            return []
+        found = ANCESTRY.get_many(state, codes, _read_ancestors)
         return [found[code] for code in codes if code in found]
 
 
@@ -382,6 +398,18 @@ ANCESTORS = Statement(
 CODES_KNOWN = Statement(
     lambda codes: Icd10Code.objects.filter(code__in=codes).values_list("code", flat=True)
 )
+# Which of the codes that a chain of ancestors' notes name the site has, by the chain's codes.
+INHERITED_KNOWN = PerVersion(size=4096)
+# Entries read as ancestors (Icd10Code.ancestors), by code.
+ANCESTRY = PerVersion(size=4096)
+
+
+def _read_ancestors(codes: list[str]) -> dict[str, "Icd10Code"]:
+    return {entry.code: entry for entry in ANCESTORS(codes=codes)}
+
+
+def _codes_known(codes: set[str]) -> frozenset[str]:
+    return frozenset(CODES_KNOWN(codes=sorted(codes))) if codes else frozenset()
 
 
 class CodeSetRelease(models.Model):
