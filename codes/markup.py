@@ -179,8 +179,15 @@ PLAIN = [
 ]
 
 
+# What each of PLAIN's patterns needs to find anything: a text without any is left as it is
+# (most search snippets, descriptions of codes).
+MARKS = re.compile(r"[\[*_`|]|-{3}|^\s{0,3}(#|>|[-+]|\d+[.)])", re.M)
+
+
 def plain(text: str) -> str:
     """`text` without its Markdown marks, for showing a piece of it as text."""
+    if not MARKS.search(text):
+        return text
     for pattern, replacement in PLAIN:
         text = pattern.sub(replacement, text)
     return text

@@ -567,3 +567,32 @@ def test_pages_with_markdown_are_valid_html(client, rich_content, tmp_path):
         if m["type"] != "info"
     ]
     assert errors == [], "\n".join(errors)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Spinal stenosis, thoracic region",
+        "a [link](http://x) and **bold**, _it_ and `code`",
+        "# Heading\n> quote\n- item\n+ item\n* item\n12. item\n3) item",
+        "  :---: | --- \n a | b",
+        "    :---\nafter",
+        "x\n\n   # late heading",
+        "under_score and 2*3",
+    ],
+)
+def test_plain_leaves_a_text_without_marks_as_it_is_and_takes_them_from_others(text):
+    """markup.plain skips its patterns when the text has none of what they look for: the same
+    result as running every one of them."""
+    expected = text
+    for pattern, replacement in markup.PLAIN:
+        expected = pattern.sub(replacement, expected)
+    assert markup.plain(text) == expected
+
+
+@given(st.text(alphabet="ab 1.)\n\t#>-+*_`|[]():!", max_size=40))
+def test_plain_is_every_pattern_whatever_the_text(text):
+    expected = text
+    for pattern, replacement in markup.PLAIN:
+        expected = pattern.sub(replacement, expected)
+    assert markup.plain(text) == expected

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from functools import reduce
+from functools import cache, reduce
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
@@ -210,8 +210,10 @@ def label(detail: str) -> str:
     return detail.partition("\n")[0]
 
 
+@cache
 def tags() -> dict[str, int]:
-    """kind -> its tag in the index's row ids (codes/derived.py gives them)."""
+    """kind -> its tag in the index's row ids (codes/derived.py gives them). The registry does
+    not change while the process runs: worked out once (a search asked for it 16 times)."""
     return {kind.name: tag for tag, kind in enumerate(kinds.searchable(), start=1)}
 
 
