@@ -6,7 +6,7 @@ import copy
 
 import django_tables2 as tables
 from django.conf import settings
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 
@@ -23,7 +23,7 @@ from .models import (
     ProviderTaxonomy,
 )
 from .paths import code_url
-from .templating import source
+from .templating import sources
 
 UNVERIFIED = '{} <span class="flag" title="From one secondary source or recalled">unverified</span>'
 
@@ -376,7 +376,7 @@ class PolicyUpdateTable(Table):
         empty_text = "No policy updates recorded yet."
 
     def render_reference(self, record):
-        return format_html_join("; ", "{}", ((source(link),) for link in record.source_links()))
+        return sources(record.reference)
 
     def value_reference(self, record):
         return record.reference  # exports: the text as written
@@ -405,7 +405,7 @@ class ConversionFactorTable(Table):
         return unverified_text(value, record.is_unverified)
 
     def render_source(self, record):
-        return format_html_join("; ", "{}", ((source(link),) for link in record.source_links()))
+        return sources(record.source)
 
     def value_source(self, record):
         return record.source
