@@ -37,9 +37,14 @@ def prefix_known():
         _known.prefix = before
 
 
+def script_prefix() -> str:
+    """get_script_prefix(), or the one read for the page or table being written."""
+    return getattr(_known, "prefix", None) or get_script_prefix()
+
+
 def code_url(name: str, *args) -> str:
     """`reverse(name, args=args)`, remembered."""
-    key = (getattr(_known, "prefix", None) or get_script_prefix(), name, args)
+    key = (script_prefix(), name, args)
     try:
         return _URLS[key]
     except KeyError:

@@ -20,7 +20,7 @@ from markupsafe import escape as autoescape  # as the templates escape
 
 from . import dates, markup, numbers
 from .models import SourceLink, source_links
-from .paths import code_url
+from .paths import code_url, script_prefix
 
 
 @lru_cache(maxsize=4096)
@@ -92,7 +92,13 @@ def tabular_notes(code: str, groups) -> SafeString:
 
 
 def _note_text(pieces) -> str:
-    """A note's text, the codes it names linked."""
+    """A note's text, the codes it names linked: remembered by its pieces (and the script
+    prefix of its links), since a chapter's notes show on every page below it."""
+    return _linked_note(pieces, script_prefix())
+
+
+@lru_cache(maxsize=8192)
+def _linked_note(pieces, prefix: str) -> str:
     html = []
     for piece in pieces:
         text = autoescape(piece.text)
