@@ -141,13 +141,16 @@ QUICK = {
 MISSING = object()
 
 
-class Cells:
-    """The cells of one column, as django-tables2's BoundRow.get_cell renders them, and the
-    attributes of their <td>."""
+class Shape:
+    """What a column's declaration decides about its cells: how its accessor reads a record,
+    whether it has a render method, its link. Worked out once per table class and column
+    (`Shape.of`), not for every table: a small table's columns took longer to analyse than its
+    rows to write. The model field of the accessor and its choices' labels, by record class,
+    are kept with it."""
 
-    def __init__(self, table, column, column_attrs: dict):
-        self.column = column
-        self.name = column.name
+    KEPT: dict = {}
+
+    def __init__(self, column):
         self.accessor = A(column.accessor)
         path, _, self.remainder = self.accessor.rpartition(self.accessor.SEPARATOR)
         self.simple = _simple(self.accessor)
@@ -155,10 +158,6 @@ class Cells:
         self.display = f"get_{self.remainder}_display"  # a field with choices: its label
         self.fields = {}  # model field of the accessor, by the record's class
         self.choice_labels = {}  # the labels of its choices by value, by the record's class
-        self.render = Call(column.render)
-        # How the value is read from a record, chosen at the first record of each class
-        # (`_reader`): a record's class is the same from row to row.
-        self.record_class, self.read = None, None
         # A column without a render method of its own shows its value as it is.
         self.plain = getattr(column.render, "__func__", None) is Column.render
         self.empty_values = column.column.empty_values
@@ -166,14 +165,44 @@ class Cells:
         self.own_way = isinstance(column.column, (BaseLinkColumn, ManyToManyColumn))
         self.localize = column.localize
         self.link = link = column.link
-        self.url = self.link_accessor = None
+        self.url_link = self.link_accessor = None
         if link and (link.attrs or link.reverse_args):
             self.own_way = True
         elif link and link.url and callable(link.url):
-            self.url = Call(link.url)
+            self.url_link = True  # a function of the record or value gives the address
         elif link:
             self.link_accessor = A(link.accessor if link.accessor is not None else column.name)
         self.target = self.link_accessor and _simple(self.link_accessor)
+
+    @classmethod
+    def of(cls, table, column) -> "Shape":
+        """The shape of `column` (a BoundColumn of `table`): kept by the table's class and the
+        column as the class declares it; a column added to one table only is worked out
+        afresh."""
+        declared = type(table).base_columns.get(column.name)
+        if declared is None or type(declared) is not type(column.column):
+            return cls(column)
+        key = (type(table), column.name, id(declared))
+        kept = cls.KEPT.get(key)
+        if kept is None or kept[0] is not declared:
+            kept = cls.KEPT[key] = (declared, cls(column))
+        return kept[1]
+
+
+class Cells:
+    """The cells of one column, as django-tables2's BoundRow.get_cell renders them, and the
+    attributes of their <td>."""
+
+    def __init__(self, table, column, column_attrs: dict):
+        self.column = column
+        self.name = column.name
+        # What the column's declaration decides, worked out once per table class (`Shape`).
+        self.__dict__.update(Shape.of(table, column).__dict__)
+        self.render = Call(column.render)
+        # How the value is read from a record, chosen at the first record of each class
+        # (`_reader`): a record's class is the same from row to row.
+        self.record_class, self.read = None, None
+        self.url = Call(column.link.url) if self.url_link else None
         attrs = {**table.attrs, **column.column.attrs}
         td = attrs.get("td", attrs.get("cell", {}))
         # Attributes given as functions of the record or value are worked out cell by cell.
@@ -398,7 +427,7 @@ def _render(table, request) -> SafeString:
     columns = list(table.columns)
     # Each column's attributes, worked out once for its heading and its cells (django-tables2
     # works out those of the heading, the cells and the footer at every reading).
-    attrs = [column.attrs for column in columns]
+    attrs = [_column_attrs(table, column) for column in columns]
     return SafeString(
         f"{NL[0]}{NL[0]}{NL[0]}"
         f'<div class="table-container" tabindex="0" role="group" aria-labelledby="'
@@ -411,6 +440,32 @@ def _render(table, request) -> SafeString:
         f"</div>{NL[0]}{NL[0]}"
         f"{_pagination(table, request)}{NL[0]}{NL[0]}{NL[0]}"
     )
+
+
+# Columns' attributes by table class, column, sort state and table attributes (`_column_attrs`).
+_ATTRS: dict = {}
+
+
+def _column_attrs(table, column) -> dict:
+    """`column.attrs` (read, never changed): kept for a table of the same class, sorted the same
+    way, with the attributes its class declares, unless an attribute is a function (of the
+    record or value, worked out cell by cell). django-tables2 merges them afresh at each
+    reading: 3 µs a column, more than a small table's rows."""
+    declared = {**table.attrs, **column.column.attrs}
+    if table.attrs != table._meta.attrs or any(
+        callable(value)
+        for key in ("th", "td", "tf", "cell")
+        for value in (declared.get(key) or {}).values()
+    ):
+        return column.attrs
+    ordered = column.is_ordered and ("desc" if column.order_by_alias.is_descending else "asc")
+    key = (type(table), column.name, column.orderable, ordered, id(column.column.attrs))
+    kept = _ATTRS.get(key)
+    if kept is None or kept[0] is not column.column.attrs:
+        if len(_ATTRS) >= 4096:
+            _ATTRS.clear()
+        kept = _ATTRS[key] = (column.column.attrs, column.attrs)
+    return kept[1]
 
 
 def _labelled(table) -> str:
