@@ -297,3 +297,22 @@ def test_each_filterset_has_its_own_filters_and_a_form_class_per_content_version
     assert type(later.form) is not type(first.form)
     assert "21" in dict(later.form.fields["chapter"].choices) and later.is_valid()
     assert later.qs.count() == 0 and first.qs.count() > 0
+
+
+@pytest.mark.parametrize("model", [Modifier, ProviderTaxonomy, PlaceOfService, Payer])
+def test_each_reference_index_counts_the_published_articles_linked_to_a_row(content, model):
+    """`listed()` counts each row's published CPT codes (a subquery per row); a draft's links
+    do not count, and a row without any counts 0."""
+
+    def expected():
+        path = model.CPT_PATH
+        statuses = model.objects.values_list("pk", f"{path}__status")
+        counts = dict.fromkeys(model.objects.values_list("pk", flat=True), 0)
+        for pk, status in statuses:
+            counts[pk] += status == "published"
+        return counts
+
+    counted = dict(model.objects.listed().values_list("pk", "cpt_count"))
+    assert counted == expected() and any(counted.values()) and 0 in counted.values()
+    CptCode.objects.update(status="draft")
+    assert set(model.objects.listed().values_list("cpt_count", flat=True)) == {0}

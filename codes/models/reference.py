@@ -8,7 +8,8 @@ raw SQL cannot bypass it).
 from dataclasses import dataclass
 
 from django.db import models
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 
 from .. import tabular
@@ -42,9 +43,18 @@ from .base import (
 class ReferenceQuerySet(models.QuerySet):
     def listed(self):
         """The index's rows, each with the number of published articles that link to it
-        (`cpt_count`). The model's CPT_PATH leads from a record to the CPT codes."""
-        path = self.model.CPT_PATH
-        return self.annotate(cpt_count=Count(path, filter=published(f"{path}__")))
+        (`cpt_count`). The model's CPT_PATH leads from a record to the CPT codes: its first
+        step is the relation whose rows are counted (the links, or the CPT codes themselves),
+        the rest leads from them to the CPT code. Counted by a subquery for each row shown,
+        rather than by grouping every row with its links: a page of 50 taxonomies read all
+        883 with theirs."""
+        relation, _, to_cpt = self.model.CPT_PATH.partition("__")
+        rel = self.model._meta.get_field(relation)
+        counted = rel.related_model._default_manager.filter(
+            published(f"{to_cpt}__" if to_cpt else ""), **{rel.field.name: OuterRef("pk")}
+        )
+        count = counted.order_by().values(rel.field.name).annotate(n=Count("pk")).values("n")
+        return self.annotate(cpt_count=Coalesce(Subquery(count), 0))
 
 
 ReferenceManager = NaturalKeyManager.from_queryset(ReferenceQuerySet)
