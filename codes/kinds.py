@@ -167,6 +167,7 @@ KINDS = [
             table="Icd10Table",
             filterset="Icd10Filter",
             export_name="icd-10-cm",
+            fields=("code", "description", "billable", "chapter", "confidence"),
             release=models.CodeSetRelease.CodeSet.ICD10CM,
         ),
         menu=Menu(4, "ICD-10-CM", "codes:icd10-chapters"),

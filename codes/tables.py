@@ -98,7 +98,7 @@ class Table(tables.Table):
         return self.as_values()
 
 
-NO_ARTICLE = '<span class="flag">No article yet</span>'
+NO_ARTICLE = mark_safe('<span class="flag">No article yet</span>')
 SERVICE_TYPES = dict(CptCode.ServiceType.choices)
 
 
@@ -156,7 +156,7 @@ class CptCodeTable(Table):
         sequence = ("code", "title", "service_type", "section", "base_units", "place_of_service")
 
     def render_title(self, value, record):
-        return value if record["has_article"] else mark_safe(NO_ARTICLE)
+        return value if record["has_article"] else NO_ARTICLE
 
     def value_title(self, value, record):
         return value if record["has_article"] else "No article yet"
