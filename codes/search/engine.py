@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache, reduce
+from functools import reduce
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
@@ -210,11 +210,18 @@ def label(detail: str) -> str:
     return detail.partition("\n")[0]
 
 
-@cache
+_TAGS: tuple = (None, {})  # (the registry's list of kinds, its tags)
+
+
 def tags() -> dict[str, int]:
-    """kind -> its tag in the index's row ids (codes/derived.py gives them). The registry does
-    not change while the process runs: worked out once (a search asked for it 16 times)."""
-    return {kind.name: tag for tag, kind in enumerate(kinds.searchable(), start=1)}
+    """kind -> its tag in the index's row ids (codes/derived.py gives them). Worked out once for
+    the registry's list of kinds (a search asked for it 16 times), again if it is replaced."""
+    global _TAGS
+    registry, found = _TAGS
+    if registry is not kinds.KINDS:
+        found = {kind.name: tag for tag, kind in enumerate(kinds.searchable(), start=1)}
+        _TAGS = (kinds.KINDS, found)
+    return found
 
 
 class SqliteEngine:
