@@ -153,20 +153,39 @@ def references(own: dict, ancestors: list[tuple[str, dict]]) -> set[str]:
     return names
 
 
-def groups(own: dict, ancestors: list[tuple[str, dict]], known: set[str]) -> list[Group]:
+def groups(
+    own: dict,
+    ancestors: list[tuple[str, dict]],
+    known: set[str],
+    inherited: dict[str, tuple[Note, ...]] | None = None,
+) -> list[Group]:
     """The notes that apply to an entry, by kind in the book's order: its own first, then those
     of its ancestors from the nearest up (`ancestors` is chapter first, as breadcrumbs are). The
-    codes they name carry a `code` where `known` holds them (see `references`)."""
+    codes they name carry a `code` where `known` holds them (see `references`). `inherited`:
+    the ancestors' notes as `inherited_notes` gives them, if already at hand."""
+    if inherited is None:
+        inherited = inherited_notes(ancestors, known)
     result = []
     for kind, (heading, meaning) in NOTE_KINDS.items():
         notes = [Note(linked(pieces(text), known)) for text in own.get(kind, ())]
-        if kind in INHERITED:
-            for code, inherited in reversed(ancestors):
-                notes.extend(
-                    Note(linked(pieces(text), known), code) for text in inherited.get(kind, ())
-                )
+        notes.extend(inherited.get(kind, ()))
         if notes:
             result.append(Group(kind, heading, meaning, tuple(notes)))
+    return result
+
+
+def inherited_notes(ancestors: list[tuple[str, dict]], known: set[str]) -> dict[str, tuple]:
+    """The notes an entry inherits, by kind: those of its ancestors that apply below them, from
+    the nearest up, each marked with where it comes from; the same for every entry below."""
+    result = {}
+    for kind in INHERITED:
+        notes = tuple(
+            Note(linked(pieces(text), known), code)
+            for code, notes_of in reversed(ancestors)
+            for text in notes_of.get(kind, ())
+        )
+        if notes:
+            result[kind] = notes
     return result
 
 

@@ -369,19 +369,19 @@ class Icd10Code(SourcedRecord):
         """The tabular list's notes that apply to this entry, its own and those it inherits from
         `ancestors` (chapter first), grouped by kind; the codes they name linked where the site
         has them; and the 7th-character table that applies to it. Which of the codes named by
-        the ancestors' notes the site has is read once per content version `state` for those
-        ancestors (every code under a chapter inherits its notes), those of its own notes here
-        (one query, if they name any other)."""
+        the ancestors' notes the site has, and their notes linked, are worked out once per
+        content version `state` for those ancestors (every code under a chapter inherits its
+        notes); the codes its own notes name here (one query, if they name any other)."""
         chain = [(up.code, up.notes) for up in ancestors]
-        inherited = tabular.references({}, chain)
-        known = INHERITED_KNOWN.get(
-            state, tuple(code for code, _ in chain), lambda: _codes_known(inherited)
-        )
-        own = tabular.references(self.notes, []) - inherited
-        if own:
+        key = tuple(code for code, _ in chain)
+        inherited = INHERITANCE.get(state, key, lambda: _inherited(chain))
+        known, notes = inherited.known, inherited.notes
+        own = tabular.references(self.notes, []) - inherited.names
+        if own:  # its own notes name other codes: which the site has, and the links again
             known = known | _codes_known(own)
+            notes = tabular.inherited_notes(chain, known)
         return Instructions(
-            groups=tabular.groups(self.notes, chain, known),
+            groups=tabular.groups(self.notes, chain, known, notes),
             seventh=tabular.seventh_character(self.code, self.notes, chain),
         )
 
@@ -408,8 +408,26 @@ ANCESTORS = Statement(
 CODES_KNOWN = Statement(
     lambda codes: Icd10Code.objects.filter(code__in=codes).values_list("code", flat=True)
 )
-# Which of the codes that a chain of ancestors' notes name the site has, by the chain's codes.
-INHERITED_KNOWN = PerVersion(size=4096)
+
+
+@dataclass(frozen=True)
+class Inherited:
+    """What a chain of ancestors' notes give every entry below them: the codes they name, which
+    of those the site has, and the notes themselves, linked (codes/tabular.py)."""
+
+    names: frozenset[str]
+    known: frozenset[str]
+    notes: dict
+
+
+def _inherited(chain: list[tuple[str, dict]]) -> Inherited:
+    names = frozenset(tabular.references({}, chain))
+    known = _codes_known(names)
+    return Inherited(names, known, tabular.inherited_notes(chain, known))
+
+
+# What a chain of ancestors' notes give, by the chain's codes (Icd10Code.instructions).
+INHERITANCE = PerVersion(size=4096)
 # Entries read as ancestors (Icd10Code.ancestors), by code.
 ANCESTRY = PerVersion(size=4096)
 
