@@ -442,30 +442,35 @@ def _render(table, request) -> SafeString:
     )
 
 
-# Columns' attributes by table class, column, sort state and table attributes (`_column_attrs`).
+# Columns' attributes by table class, column and sort state (`_column_attrs`), and the keys of a
+# table's and a column's attributes that they come from.
 _ATTRS: dict = {}
+CELL_ATTRS = ("th", "td", "tf", "cell")
 
 
 def _column_attrs(table, column) -> dict:
     """`column.attrs` (read, never changed): kept for a table of the same class, sorted the same
-    way, with the attributes its class declares, unless an attribute is a function (of the
+    way, with the cell attributes its class declares, unless an attribute is a function (of the
     record or value, worked out cell by cell). django-tables2 merges them afresh at each
     reading: 3 µs a column, more than a small table's rows."""
-    declared = {**table.attrs, **column.column.attrs}
-    if table.attrs != table._meta.attrs or any(
-        callable(value)
-        for key in ("th", "td", "tf", "cell")
-        for value in (declared.get(key) or {}).values()
+    ordered = column.is_ordered and ("desc" if column.order_by_alias.is_descending else "asc")
+    key = (type(table), column.name, column.orderable, ordered)
+    kept = _ATTRS.get(key)
+    declared = table._meta.attrs
+    if kept is not None and kept[0] is column.column.attrs:
+        if all(table.attrs.get(name) is declared.get(name) for name in CELL_ATTRS):
+            return kept[1]
+        return column.attrs
+    merged = {**table.attrs, **column.column.attrs}
+    if any(table.attrs.get(name) is not declared.get(name) for name in CELL_ATTRS) or any(
+        callable(value) for name in CELL_ATTRS for value in (merged.get(name) or {}).values()
     ):
         return column.attrs
-    ordered = column.is_ordered and ("desc" if column.order_by_alias.is_descending else "asc")
-    key = (type(table), column.name, column.orderable, ordered, id(column.column.attrs))
-    kept = _ATTRS.get(key)
-    if kept is None or kept[0] is not column.column.attrs:
-        if len(_ATTRS) >= 4096:
-            _ATTRS.clear()
-        kept = _ATTRS[key] = (column.column.attrs, column.attrs)
-    return kept[1]
+    if len(_ATTRS) >= 4096:
+        _ATTRS.clear()
+    attrs = column.attrs
+    _ATTRS[key] = (column.column.attrs, attrs)
+    return attrs
 
 
 def _labelled(table) -> str:
@@ -503,14 +508,16 @@ def _tbody(table, columns, attrs) -> str:
     tbody = table.attrs.get("tbody")
     tbody = attributes(tbody) if isinstance(tbody, AttributeDict) else ""
     html = [f"{NL[16]}<tbody {tbody}>{NL[16]}"]
-    cells = [
-        Cells(table, column, column_attrs)
-        for column, column_attrs in zip(columns, attrs, strict=True)
-    ]
+    cells = None  # made at the first row: an empty table has none to write
     plain = not table.row_attrs
     rows = 0
     for row in table.paginated_rows:
         rows += 1
+        if cells is None:
+            cells = [
+                Cells(table, column, column_attrs)
+                for column, column_attrs in zip(columns, attrs, strict=True)
+            ]
         if plain and type(row) is BoundRow:
             tr = f'class="{row.get_even_odd_css_class()}"'
         else:
