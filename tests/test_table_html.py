@@ -15,6 +15,7 @@ from django.test import RequestFactory
 from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django_tables2.data import TableQuerysetData
 
 from codes import formhtml, kinds, tablehtml, tables
 from codes.models import Modifier
@@ -218,3 +219,16 @@ def test_options_are_written_once_for_the_same_list_and_afresh_for_another(conte
     later = filterset(request.GET, request=request).form["grouping"]
     assert formhtml.Options.of(later.field.widget.choices) is not kept
     assert str(later) == str(first)
+
+
+def test_the_order_a_table_reads_from_its_queryset_is_django_tables2s_own(content):
+    """Table keeps, by class, columns and the queryset's order, the columns by which its rows
+    are already ordered (tables.KeptOrderingData): the same as django-tables2 works out, for
+    each order, the first time and after."""
+    rows = Modifier.objects.listed()
+    for order in (("-name",), ("code",), ("kind", "code"), ("pk",), ()):
+        for _ in range(2):
+            table = tables.ModifierTable(rows.order_by(*order))
+            assert isinstance(table.data, tables.KeptOrderingData)
+            assert table.data.ordering == TableQuerysetData.ordering.fget(table.data), order
+    assert tuple(tables.ModifierTable(rows.order_by("-name")).order_by) == ("-name",)
