@@ -95,7 +95,7 @@ class Statement:
 
 class KeptRows:
     """`KEPT.rows(queryset, key)`: the queryset's rows, its SQL compiled once per thread for
-    `key`, which must decide that SQL: the same key, the same query (tests/test_statements.py
+    `key`, which must decide that SQL: the same key, the same query (tests/test_indexes.py
     checks the index pages' keys against Django's own SQL). The compiled SQL of `size` keys
     at most is kept; more, and it starts afresh."""
 

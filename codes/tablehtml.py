@@ -253,16 +253,22 @@ class Cells:
             else:
                 href = self.url(_arguments(value, record, row, self.column))
         else:
-            target = _resolve(self.link_accessor, self.target, record)
-            if not hasattr(target, "get_absolute_url"):
-                if not hasattr(record, "get_absolute_url"):
-                    # django-tables2 says what is wrong
-                    return self.link(content, **_arguments(value, record, row, self.column))
-                target = record
-            href = target.get_absolute_url()
+            href = self._accessor_href(record)
+            if href is MISSING:  # django-tables2 says what is wrong
+                return self.link(content, **_arguments(value, record, row, self.column))
         if href is None:
             return content
-        return SafeString(f'<a href="{escaped(href)}">{escaped(content)}</a>')
+        return SafeString(_link(href, content))
+
+    def _accessor_href(self, record):
+        """The address of the link's accessor's target, or else of the record; MISSING when
+        neither has one."""
+        target = _resolve(self.link_accessor, self.target, record)
+        if not hasattr(target, "get_absolute_url"):
+            if not hasattr(record, "get_absolute_url"):
+                return MISSING
+            target = record
+        return target.get_absolute_url()
 
     def _choose(self, record):
         self.record_class, self.read = type(record), self._reader(record)
@@ -279,7 +285,7 @@ class Cells:
         if not (self.plain or render) or (self.url and not url):
             return None
         read, empty, default, start = self.read, self.empty_values, self.column.default, self.start
-        link, accessor, name = self.link, self.link_accessor, self.target
+        link, accessor_href = self.link, self._accessor_href
 
         def write(row, record):
             value = read(record)
@@ -287,17 +293,11 @@ class Cells:
                 return f"{start}{text(default)}{END_TD}"
             content = value if render is None else render(value, record)
             if link:
-                if url is not None:
-                    href = url(value, record)
-                else:
-                    target = _resolve(accessor, name, record)
-                    if not hasattr(target, "get_absolute_url"):
-                        if not hasattr(record, "get_absolute_url"):
-                            return self._write(row, record)  # which says what is wrong
-                        target = record
-                    href = target.get_absolute_url()
+                href = url(value, record) if url is not None else accessor_href(record)
+                if href is MISSING:
+                    return self._write(row, record)  # which says what is wrong
                 if href is not None:
-                    return f'{start}<a href="{escaped(href)}">{escaped(content)}</a>{END_TD}'
+                    return f"{start}{_link(href, content)}{END_TD}"
             if type(content) is str:
                 return f"{start}{escape_html(content)}{END_TD}"
             return f"{start}{text(content)}{END_TD}"
@@ -374,6 +374,10 @@ class Cells:
         if self.localize is not None:
             content = str(formats.localize(content, use_l10n=self.localize))
         return f"{TD}{td}>{text(content)}{END_TD}"
+
+
+def _link(href, content) -> str:
+    return f'<a href="{escaped(href)}">{escaped(content)}</a>'
 
 
 def _arguments(value, record, row, column) -> dict:

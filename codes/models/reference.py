@@ -234,9 +234,9 @@ class Listed(models.Expression):
     conditional = True
     output_field = models.BooleanField()
 
-    def __init__(self, kind=None):
+    def __init__(self):
         super().__init__()
-        self.kind = F("kind") if kind is None else kind
+        self.kind = F("kind")
 
     def get_source_expressions(self):
         return [self.kind]
