@@ -32,10 +32,14 @@ values_list()'s tuples or values() dictionaries.
 import inspect
 import threading
 from collections.abc import Callable
+from inspect import getattr_static
 from itertools import count
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
+from django.db.models import Model
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import (
     FlatValuesListIterable,
     ModelIterable,
@@ -44,6 +48,8 @@ from django.db.models.query import (
     get_related_populators,
     prefetch_related_objects,
 )
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 # Stand-ins for values while a statement compiles: strings no one types (in capitals without
 # spaces around them, which the code fields would make of them), and integers in the range of
@@ -185,6 +191,7 @@ class _Compiled:
         self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
         self.related = get_related_populators(info, select, self.db)
         self.annotations = compiler.annotation_col_map
+        self.plain = _plain(self.model, self.init_list)
 
     def run(self, values: dict) -> list:
         if self.sql is None:
@@ -207,11 +214,38 @@ class _Compiled:
             names = self.names
             return [dict(zip(names, row, strict=False)) for row in rows]  # as ValuesIterable
         objects = []
+        model, db, names, start, end = self.model, self.db, self.init_list, self.start, self.end
+        plain = self.plain and not (pre_init.has_listeners(model) or post_init.has_listeners(model))
         for row in rows:
-            obj = self.model.from_db(self.db, self.init_list, row[self.start : self.end])
+            if plain:  # what from_db makes, in a fifth of its time
+                obj = _new(model)
+                state = ModelState()
+                state.adding, state.db = False, db
+                obj.__dict__.update(zip(names, row[start:end], strict=True), _state=state)
+            else:
+                obj = model.from_db(db, names, row[start:end])
             for populator in self.related:
                 populator.populate(row, obj)
             for name, at in self.annotations.items():
                 setattr(obj, name, row[at])
             objects.append(obj)
         return objects
+
+
+_new = object.__new__
+# Django's descriptors of a field, under which a value set in __dict__ reads as one that
+# Model.__init__ set (a foreign key's also forgets the related record it cached: none yet).
+PLAIN_FIELDS = (DeferredAttribute, ForeignKeyDeferredAttribute)
+
+
+def _plain(model, names: list[str]) -> bool:
+    """Whether an instance of `model` may be made from a row of the fields `names` by setting
+    them in its __dict__, as Model.__init__ and from_db leave them (4.6 -> 0.9 µs a row, a
+    tenth of a page of 50 taxonomies): the model keeps Django's own __init__ and from_db, and
+    each field has Django's plain descriptor (the fields left out load when read, as deferred
+    fields do). Signals' listeners are checked at each run."""
+    return (
+        model.__init__ is Model.__init__
+        and model.from_db.__func__ is Model.from_db.__func__
+        and all(type(getattr_static(model, name, None)) in PLAIN_FIELDS for name in names)
+    )

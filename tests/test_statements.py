@@ -2,10 +2,11 @@
 call's own values."""
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, Model
+from django.db.models.signals import post_init
 
 from codes.models import BaseUnit, CptCode, CptModifier, Icd10Code, Modifier, Payer, published
-from codes.statements import KeptRows, Statement
+from codes.statements import KeptRows, Statement, _plain
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +139,36 @@ def test_kept_rows_give_what_their_querysets_give(content, django_assert_num_que
     # The same key runs its SQL again: a change shows.
     Icd10Code.objects.filter(pk=rows[0].pk).update(description="Changed")
     assert kept.rows(codes, "codes")[0].description == "Changed"
+
+
+def test_instances_are_made_as_from_db_makes_them(content, monkeypatch):
+    """Kept rows set their fields straight into each instance: the same values, the same state
+    and deferred fields as Django's from_db; a model with a listener of post_init (or its own
+    __init__) goes through from_db, so the listener hears of every instance."""
+    kept = KeptRows()
+    rows = Icd10Code.objects.listed().only("code", "description", "chapter").order_by("code")[:3]
+    made, expected = kept.rows(rows, "made"), list(rows)
+    (compiled,) = kept.local.compiled.values()
+    assert compiled.plain
+    for mine, django in zip(made, expected, strict=True):
+        assert type(mine) is Icd10Code
+        assert {k: v for k, v in vars(mine).items() if k != "_state"} == {
+            k: v for k, v in vars(django).items() if k != "_state"
+        }
+        assert (mine._state.adding, mine._state.db) == (False, "default")
+        assert mine.get_deferred_fields() == django.get_deferred_fields() != set()
+        assert mine.chapter == django.chapter  # a foreign key follows
+    seen = []
+
+    def heard(sender, instance, **kwargs):
+        seen.append(instance.code)
+
+    post_init.connect(heard, sender=Icd10Code)
+    try:
+        kept.rows(rows, "made")
+    finally:
+        post_init.disconnect(heard, sender=Icd10Code)
+    assert seen == [row.code for row in expected]
+    # A model of its own __init__ is made by it.
+    monkeypatch.setattr(Icd10Code, "__init__", lambda self, *args: Model.__init__(self, *args))
+    assert not _plain(Icd10Code, ["code"])
