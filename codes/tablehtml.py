@@ -14,14 +14,16 @@ tags is the templates' own, so that the comparison can be byte for byte.
 
 from html import escape as escape_html
 from itertools import count
+from urllib.parse import quote_plus
 
+from django.conf import settings
 from django.db import models
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.utils import formats
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
-from django.utils.html import conditional_escape, escape
+from django.utils.html import conditional_escape
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django_tables2.columns.base import Column
@@ -46,6 +48,11 @@ def text(value) -> str:
         return escape_html(value)  # what the template does with these two, sooner
     if kind is SafeString:
         return value
+    if kind is int and not settings.USE_THOUSAND_SEPARATOR:
+        # Localised without a thousands separator, an integer is its digits (Django's
+        # numberformat says so first); the way there looked up the locale's formats: 9 µs,
+        # a row's two cells' worth, for each count in an index.
+        return str(value)
     return render_value_in_context(value, TEMPLATE)
 
 
@@ -85,10 +92,15 @@ class QueryString:
         self.key = key
         self.before = urlencode(params[:at], doseq=True)
         self.after = urlencode(params[at + 1 :], doseq=True)
+        self.name = quote_plus(key)
 
     def __call__(self, value) -> str:
-        parts = (self.before, urlencode({self.key: value}, doseq=True), self.after)
-        return escape("?" + "&".join(part for part in parts if part))
+        if isinstance(value, str | int):  # a page number, a sort: as urlencode writes them
+            pair = f"{self.name}={quote_plus(str(value))}"
+        else:
+            pair = urlencode({self.key: value}, doseq=True)
+        parts = (self.before, pair, self.after)
+        return escape_html("?" + "&".join(part for part in parts if part))
 
 
 # Signatures by function (a method's by its function, whatever the table or column it is bound

@@ -11,7 +11,7 @@ import pytest
 from django import forms
 from django.core.cache import cache
 from django.template import Context, Template
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -171,8 +171,15 @@ def test_a_date_cell_is_written_as_the_template_writes_it():
         day = django_tables2.Column("Day")
 
     rows = [{"day": datetime.date(2026, 3, 2)}, {"day": 1234567}, {"day": 2.5}]
+    rows += [{"day": -42}, {"day": 0}, {"day": True}, {"day": None}]
     ours, reference = DateTable(rows), DateTable(rows)
     assert tablehtml.render(ours, request) == django_tables2.Table.as_html(reference, request)
+    # Integers are written sooner, the same way, unless thousands are separated.
+    with override_settings(USE_THOUSAND_SEPARATOR=True):
+        ours, reference = DateTable(rows), DateTable(rows)
+        html = tablehtml.render(ours, request)
+        assert html == django_tables2.Table.as_html(reference, request)
+        assert ">1,234,567<" in html
     assert Template("{{ d }}").render(Context({"d": rows[0]["day"]})) in str(
         tablehtml.render(ours, request)
     )
