@@ -256,6 +256,13 @@ class Results:
         return "?" + urlencode({name: value for name, value in params.items() if value})
 
     @property
+    def hits(self) -> list[Hit]:
+        """The results on the page, in its order."""
+        if self.kind:
+            return list(self.page.object_list) if self.page else []
+        return [hit for group in self.groups for hit in group.hits]
+
+    @property
     def total(self) -> int:
         return sum(self.counts.values())
 
@@ -269,10 +276,11 @@ class Results:
         ]
 
 
-def corrected(terms: list[Term], state: str | None = None) -> tuple[list[Term], dict[str, str]]:
+def corrected(terms: list[Term], state: str | None = None) -> tuple[list[Term], dict[str, Term]]:
     """Terms that match nothing are read as the beginning of a word, then replaced by the most
-    similar indexed word that matches something. Returns the terms and what was replaced.
-    `state`: the content version, under which the index's words are kept (engine.similar)."""
+    similar indexed word that matches something. Returns the terms and what was replaced (the
+    typed word -> the term searched instead). `state`: the content version, under which the
+    index's words are kept (engine.similar)."""
     eng = engine()
     out, replaced = [], {}
     # corrected() runs when the words together match nothing: one word alone is unknown.
@@ -289,18 +297,26 @@ def corrected(terms: list[Term], state: str | None = None) -> tuple[list[Term], 
             candidate = Term(word, prefix=True, lexeme=True)
             if eng.has([candidate]):
                 out.append(candidate)
-                replaced[term.text] = shown_word(eng, candidate) or word
+                replaced[term.text] = candidate
                 break
         else:
             out.append(term)  # nothing like it: the search finds nothing, and says so
     return out, replaced
 
 
-def shown_word(eng, term: Term) -> str:
-    """The word as the index's text writes it (`stenosis` for the stem `stenosi`)."""
-    keys = [(kind, ref) for kind, ref, _ in eng.best([term], 1)][:1]
-    for hit in eng.hits(keys, [term]).values():
-        words = re.findall(r"<mark>(.*?)</mark>", f"{hit.title} {hit.snippet}")
+MARKED = re.compile(r"<mark>(.*?)</mark>")
+
+
+def shown_word(term: Term, hits: list[Hit] = ()) -> str:
+    """The word as the index's text writes it (`stenosis` for the stem `stenosi`): as the first
+    of `hits` that marks a word writes it, the results of `term` alone, best first. Without them,
+    as the best match of `term` alone writes it (three more queries)."""
+    if not hits:
+        eng = engine()
+        keys = [(kind, ref) for kind, ref, _ in eng.best([term], 1)][:1]
+        hits = eng.hits(keys, [term]).values()
+    for hit in hits:
+        words = MARKED.findall(f"{hit.title} {hit.snippet}")
         if words:
             return words[0].lower()
     return ""
@@ -334,9 +350,15 @@ def search(
     _fill(results, TextSource(terms, name, results.billable), page)
     # Only then look for the words that match nothing (not for those that only match headers).
     if not results.counts and not (results.billable and engine().has(terms)):
-        fixed, results.corrections = corrected(terms, state)
+        fixed, replaced = corrected(terms, state)
         if fixed != terms:
             _fill(results, TextSource(fixed, name, results.billable), page)
+        # A query of one word: its results are those of the word searched instead, and the
+        # first of them writes it as the reader sees it.
+        alone = results.hits if len(fixed) == 1 else []
+        results.corrections = {
+            typed: shown_word(term, alone) or term.text for typed, term in replaced.items()
+        }
     return results
 
 
