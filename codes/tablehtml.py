@@ -29,7 +29,7 @@ from django.utils.safestring import SafeString
 from django_tables2.columns.base import Column
 from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.columns.manytomanycolumn import ManyToManyColumn
-from django_tables2.rows import BoundRow
+from django_tables2.rows import BoundRow, BoundRows
 from django_tables2.templatetags.django_tables2 import table_page_range
 from django_tables2.utils import A, AttributeDict, signature
 
@@ -207,6 +207,7 @@ class Cells:
 
     def __init__(self, table, column, column_attrs: dict):
         self.column = column
+        self.table = table
         self.name = column.name
         # What the column's declaration decides, worked out once per table class (`Shape`).
         self.__dict__.update(Shape.of(table, column).__dict__)
@@ -306,8 +307,8 @@ class Cells:
             content = value if render is None else render(value, record)
             if link:
                 href = url(value, record) if url is not None else accessor_href(record)
-                if href is MISSING:
-                    return self._write(row, record)  # which says what is wrong
+                if href is MISSING:  # django-tables2 says what is wrong
+                    return self._write(row or BoundRow(record, table=self.table), record)
                 if href is not None:
                     return f"{start}{_link(href, content)}{END_TD}"
             if type(content) is str:
@@ -429,6 +430,7 @@ NL = {width: "\n" + " " * width for width in (0, 2, 4, 6, 8, 12, 16, 20, 24, 28)
 
 
 TD, END_TD = f"{NL[28]}<td ", f"</td>{NL[24]}"  # around each cell
+EVEN_ODD = ("even", "odd")  # BoundRow.get_even_odd_css_class, by the row's number
 
 
 def render(table, request) -> SafeString:
@@ -527,8 +529,23 @@ def _tbody(table, columns, attrs) -> str:
     cells = None  # made at the first row: an empty table has none to write
     plain = not table.row_attrs
     rows = 0
-    for row in table.paginated_rows:
+    # Rows of plain records, once each cell has its writer for their class (at the first row),
+    # are written from the records without a BoundRow: rows are numbered as BoundRow numbers
+    # them, from the table's counter.
+    bound = table.paginated_rows
+    pinned = type(bound) is not BoundRows or any(bound.pinned_data.values())
+    records = bound.data if plain and not pinned else None
+    writers, kind, counter = None, None, table._counter
+    for row in bound if records is None else records:
         rows += 1
+        if writers is not None and type(row) is kind:
+            record = row
+            html.append(f'{NL[20]}{NL[20]}<tr class="{EVEN_ODD[next(counter) % 2]}">{NL[24]}')
+            html.extend([write(None, record) for write in writers])
+            html.append(f"{NL[20]}</tr>{NL[20]}{NL[16]}")
+            continue
+        if records is not None:
+            row = BoundRow(row, table=table)
         if cells is None:
             cells = [
                 Cells(table, column, column_attrs)
@@ -543,6 +560,8 @@ def _tbody(table, columns, attrs) -> str:
         for cell in cells:
             html.append(cell.write(row, record))
         html.append(f"{NL[20]}</tr>{NL[20]}{NL[16]}")
+        if records is not None and all(cell.writer is not None for cell in cells):
+            writers, kind = [cell.writer for cell in cells], type(record)
     if not rows:
         html.append(NL[20])
         if table.empty_text:

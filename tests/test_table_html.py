@@ -16,6 +16,7 @@ from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django_tables2.data import TableQuerysetData
+from django_tables2.rows import BoundRow
 
 from codes import formhtml, kinds, tablehtml, tables
 from codes.models import Modifier
@@ -152,6 +153,48 @@ def test_every_kind_of_cell_is_written_as_the_template_writes_it(content, query)
     ours, reference = render_both(EveryFeatureTable, request, caption="Every <feature> & more")
     assert "&lt;em&gt;&amp;&lt;/em&gt;" in reference and "</em></td>" in reference
     assert ours == reference
+
+
+class PlainRowsTable(tables.Table):
+    """Cells that each have a quick writer, in rows without attributes of their own: written
+    from their records, without a BoundRow, once the first row has chosen the writers."""
+
+    code = django_tables2.Column("Code <b>", linkify=True)
+    name = django_tables2.Column(linkify=lambda record: f"/x/?a=1&b={record.code}")
+    note = django_tables2.Column("Note", default="—")
+    kind = django_tables2.Column("Kind")
+    count = tables.FigureColumn("Count", accessor="pk", order_by=("code",))
+
+
+@pytest.mark.parametrize("query", ["", "?sort=-kind&page=2"])
+def test_plain_rows_are_written_as_the_template_writes_them(content, query, monkeypatch):
+    made = []
+
+    class CountedRow(BoundRow):
+        def __init__(self, *args, **kwargs):
+            made.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(tablehtml, "BoundRow", CountedRow)
+    request = RequestFactory().get(f"/modifiers/{query}")
+    ours, reference = render_both(PlainRowsTable, request, caption="Plain")
+    assert ours.count('<tr class="odd">') == 1 and ours.count('<tr class="even">') == 2
+    assert ours == reference
+    assert len(made) == 1  # the first row's
+
+
+def test_rows_of_records_of_several_kinds_are_written_as_the_template_writes_them(content):
+    class MixedTable(tables.Table):
+        code = django_tables2.Column("Code")
+        name = django_tables2.Column("Name", default="—")
+
+    first, second = Modifier.objects.order_by("code")[:2]
+    rows = [first, {"code": "D<1>", "name": "A dict"}, second, {"code": "D2"}, first]
+    request = RequestFactory().get("/")
+    ours, reference = MixedTable(rows), MixedTable(rows)
+    html = tablehtml.render(ours, request)
+    assert html == django_tables2.Table.as_html(reference, request)
+    assert "D&lt;1&gt;" in html and html.count("<tr ") == 5
 
 
 def test_a_table_under_a_heading_and_an_empty_table_are_written_as_the_template_does(content):
