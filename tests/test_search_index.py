@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from codes import derived
-from codes.models import Modifier, SearchEntry
-from codes.search import index
+from codes.models import Icd10Code, Modifier, SearchEntry
+from codes.search import documents, index
 from codes.search import query as search
 
 from .conftest import make_cpt
@@ -19,8 +19,15 @@ pytestmark = pytest.mark.django_db
 
 
 def entries() -> list[tuple]:
+    """The index's rows, each with its rank row on SQLite (its lasting weight and names)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT kind, ref, code, title, body, detail FROM codes_search")
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT kind, ref, code, title, body, detail, r.weight, r.names "
+                f"FROM codes_search LEFT JOIN {index.RANK} r ON r.id = codes_search.rowid"
+            )
+        else:
+            cursor.execute("SELECT kind, ref, code, title, body, detail FROM codes_search")
         return sorted(cursor.fetchall())
 
 
@@ -78,3 +85,32 @@ def test_no_migration_imports_another():
     for path in folder.glob("0*.py"):
         text = path.read_text()
         assert "importlib" not in text and "codes.migrations" not in text, path.name
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite keeps rank rows")
+def test_each_index_row_has_its_rank_row_with_its_lasting_weight(content):
+    """Inserts, updates and deletes through every source keep one rank row per index row, whose
+    weight is the lasting weight worked out from the row and whose names are its detail."""
+    make_cpt(code="00640", title="Manipulation of the spine under anesthesia")
+    code = Icd10Code.objects.filter(billable=True).first()
+    code.description = "Renamed (billable) diagnosis"
+    code.save()
+    Icd10Code.objects.filter(billable=False).first().delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {index.RANK}")
+        (ranks,) = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM codes_search")
+        assert cursor.fetchone() == (ranks,)
+        for entry in derived.indexed():
+            first, last = index.tag_range(entry.tag)
+            lasting = documents.lasting_weight(entry.document, "sqlite")
+            cursor.execute(
+                f"SELECT count(*), sum(abs(r.weight - {lasting}) < 1e-12), sum(r.names = detail) "
+                f"FROM codes_search JOIN {index.RANK} r ON r.id = codes_search.rowid "
+                "WHERE codes_search.rowid BETWEEN %s AND %s",
+                [first, last],
+            )
+            rows, weighed, named = cursor.fetchone()
+            assert rows and rows == weighed == named, entry.kind
+    billable = [e for e in entries() if e[0] == "icd10" and e[5].startswith("Billable")]
+    assert billable and all(e[6] > 1 for e in billable)

@@ -119,6 +119,23 @@ NAMES_BODY_WEIGHT = {
     "ELSE 1 + 0.015 * (length(body) - length(replace(body, ' ', '')) + 1) END)",
     "postgresql": "(ln(length(vector) + 1) / ln(length(ts_filter(vector, '{a}')) + 1))",
 }
+
+
+def lasting_weight(document: Document, vendor: str) -> str:
+    """SQL over an index row (its body and detail): the part of its weight that its own text
+    decides, whatever the query: a billable code (`preferred`), a body of names. SQLite keeps it
+    beside the index (codes/search/index.py: RANK); the other parts (`linked`, a name that is
+    the query) are worked out at each search (codes/search/engine.py: weight)."""
+    factors = []
+    if document.preferred:
+        factors.append(
+            f"(CASE WHEN {document.preferred} THEN {PREFERRED_WEIGHT[vendor]} ELSE 1 END)"
+        )
+    if document.names_body:
+        factors.append(NAMES_BODY_WEIGHT[vendor])
+    return " * ".join(factors) or "1"
+
+
 # bm25's weights of the code, title and body: a word of a body of names counts half a word of
 # text. A match in both the title and a term ("Midcervical fracture of femur", "Transcervical
 # fracture of femur NOS") still ranks above the title alone, but not above a shorter title: S72

@@ -156,25 +156,26 @@ class Hit:
 FIND = {"sqlite": "instr", "postgresql": "strpos"}  # (text, part): where part begins, or 0
 
 
-def weight(kind: str, name: str = "", ref: str = "ref") -> tuple[str, list]:
+def weight(kind: str, name: str = "", ref: str = "ref", rank: str = "") -> tuple[str, list]:
     """SQL over an index row of `kind`, whose record id is `ref`, and its parameters: how much
     more relevant what the site knows makes it (codes/search/documents.py: linked by an article,
-    billable rather than a header, one of its names is `name`, the query's name_key)."""
+    one of its names is `name`, the query's name_key, and its lasting weight: billable rather
+    than a header, a body of names). `rank`: the alias of its row of codes_search_rank (SQLite),
+    which holds its lasting weight and its detail; without it, they are read from the row."""
     document, vendor = kinds.get(kind).document, connection.vendor
-    conditions = [
-        (document.linked.format(ref=ref), documents.LINKED_WEIGHT[vendor], []),
-        (document.preferred, documents.PREFERRED_WEIGHT[vendor], []),
-    ]
+    conditions = [(document.linked.format(ref=ref), documents.LINKED_WEIGHT[vendor], [])]
     if name and document.names:  # the detail holds the names' keys, each between newlines
-        exact = f"{FIND[vendor]}(detail, %s) > 0"
+        names = f"{rank}.names" if rank else "detail"
+        exact = f"{FIND[vendor]}({names}, %s) > 0"
         conditions.append((exact, documents.EXACT_WEIGHT[vendor], [f"\n{name}\n"]))
     factors, params = [], []
     for condition, factor, more in conditions:
         if condition:
             factors.append(f"(CASE WHEN {condition} THEN {factor} ELSE 1 END)")
             params += more
-    if document.names_body:
-        factors.append(documents.NAMES_BODY_WEIGHT[vendor])
+    lasting = f"{rank}.weight" if rank else documents.lasting_weight(document, vendor)
+    if lasting != "1":
+        factors.append(lasting)
     return " * ".join(factors) or "1", params
 
 
@@ -286,12 +287,15 @@ class SqliteEngine:
         negative, better when lower: a weight above 1 moves a row up."""
         first, last = index.tag_range(tags()[kind])
         # The record's id from the row id: reading the stored `ref` cost 2 ms over 2,000 rows.
-        weighted, more = weight(kind, name, ref=f"(rowid - {first})")
+        # What ranks a row and does not depend on the query comes from its rank row (CROSS
+        # JOIN: the matches first, then their rank rows by id).
+        weighted, more = weight(kind, name, ref=f"(codes_search.rowid - {first})", rank="r")
         only = f" AND {kept(kind, billable)}" if kept(kind, billable) else ""
         sql = (
-            "SELECT rowid FROM codes_search WHERE codes_search MATCH %s "
-            f"AND rowid BETWEEN %s AND %s{only} "
-            f"ORDER BY {self.rank(kind)} * {weighted}, rowid LIMIT %s OFFSET %s"
+            f"SELECT codes_search.rowid FROM codes_search CROSS JOIN {index.RANK} r "
+            "ON r.id = codes_search.rowid WHERE codes_search MATCH %s "
+            f"AND codes_search.rowid BETWEEN %s AND %s{only} ORDER BY "
+            f"{self.rank(kind)} * {weighted}, codes_search.rowid LIMIT %s OFFSET %s"
         )
         return sql, [self.expression(terms), first, last, *more, limit, offset]
 

@@ -15,6 +15,7 @@ counting twice as slow), and a range of ids is one kind.
 
 from dataclasses import dataclass
 
+from . import documents
 from .documents import Document
 
 REF_BITS = 40  # record ids below 2**40; kinds up to 2**23
@@ -52,22 +53,51 @@ COLUMNS = "kind, ref, code, title, body, detail"
 # -- SQLite --------------------------------------------------------------------------------------
 
 
+# Beside the FTS5 table, what ranks each of its rows and never depends on the query (migration
+# 0018_search_rank): its lasting weight, SQL over the index row (`documents.lasting_weight`),
+# and its detail, which holds the names a query may equal. Each row of the index has one.
+RANK = "codes_search_rank"
+
+
+def _sqlite_rank(entry: Indexed, ids: str) -> str:
+    """Write the rank rows of the index rows of `entry` whose ids `ids` holds (SQL over `id`),
+    from FTS5's table of their stored columns (the index's body and detail are its c4 and c5).
+    Reading them through FTS5 itself made it write out its pending terms at each row of an
+    import, which then took 20 % longer."""
+    weight = documents.lasting_weight(entry.document, "sqlite")
+    return (
+        f"INSERT OR REPLACE INTO {RANK} (id, weight, names) SELECT id, {weight}, detail FROM "
+        f"(SELECT id, c4 AS body, c5 AS detail FROM codes_search_content WHERE {ids})"
+    )
+
+
 def _sqlite_refresh(entry: Indexed, source, row: str, delete: bool = True) -> str:
     """Drop and write again the entries of the documents that `row` (NEW or OLD) of `source`
-    makes up."""
+    makes up, and their rank rows."""
     table = entry.document.table
     if source.by:
         where = f"c.{source.by} = {row}.{source.key}"
+        rowids = f"id IN (SELECT {entry.rowid('c.id')} FROM {table} c WHERE {where})"
         drop = (
             f"DELETE FROM codes_search WHERE rowid IN "
             f"(SELECT {entry.rowid('c.id')} FROM {table} c WHERE {where}); "
+            f"DELETE FROM {RANK} WHERE {rowids}; "
         )
     else:
         ref = f"{row}.{source.key}"
         where = f"c.id = {ref}"
-        drop = f"DELETE FROM codes_search WHERE rowid = {entry.rowid(ref)}; "
+        rowids = f"id = {entry.rowid(ref)}"
+        drop = (
+            f"DELETE FROM codes_search WHERE rowid = {entry.rowid(ref)}; "
+            f"DELETE FROM {RANK} WHERE {rowids}; "
+        )
     select = entry.document.select("sqlite", entry.kind, where, rowid=entry.rowid("c.id"))
-    return (drop if delete else "") + f"INSERT INTO codes_search (rowid, {COLUMNS}) {select};"
+    return (
+        (drop if delete else "")
+        + f"INSERT INTO codes_search (rowid, {COLUMNS}) {select}; "
+        + _sqlite_rank(entry, rowids)
+        + ";"
+    )
 
 
 def sqlite_triggers(indexed: list[Indexed]) -> list[str]:
@@ -99,10 +129,14 @@ def sqlite_fill(indexed: list[Indexed]) -> list[str]:
     # Then FTS5 merges the segments that the fill left into one (0.4 s for the full ICD-10-CM):
     # without it a search of "fracture femur" (2,400 matches) took 14 ms instead of 7.
     return (
-        ["DELETE FROM codes_search"]
+        ["DELETE FROM codes_search", f"DELETE FROM {RANK}"]
         + [
             f"INSERT INTO codes_search (rowid, {COLUMNS}) "
             + entry.document.select("sqlite", entry.kind, "1 = 1", rowid=entry.rowid("c.id"))
+            for entry in indexed
+        ]
+        + [
+            _sqlite_rank(entry, "id BETWEEN {} AND {}".format(*tag_range(entry.tag)))
             for entry in indexed
         ]
         + ["INSERT INTO codes_search (codes_search) VALUES ('optimize')"]
