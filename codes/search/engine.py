@@ -12,14 +12,14 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import reduce
+from html import escape
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import BooleanField, Count, F, FloatField, IntegerField, Q, Value, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from .. import kinds
 from ..caching import PerVersion
@@ -124,10 +124,10 @@ VOCABULARIES = PerVersion(size=64)
 def marked(text: str) -> SafeString:
     """Text from the index with its matched words in <mark>; everything else escaped. (Marks
     that do not pair up, from a private-use character in the text itself, are dropped.)"""
-    html = escape(text)
+    html = escape(str(text))  # Django's escape, without its check for lazy strings
     if html.count(MARK_START) != html.count(MARK_END):
-        return mark_safe(html.replace(MARK_START, "").replace(MARK_END, ""))
-    return mark_safe(html.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
+        return SafeString(html.replace(MARK_START, "").replace(MARK_END, ""))
+    return SafeString(html.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))
 
 
 # -- Engines -------------------------------------------------------------------------------------
