@@ -114,3 +114,44 @@ def test_each_index_row_has_its_rank_row_with_its_lasting_weight(content):
             assert rows and rows == weighed == named, entry.kind
     billable = [e for e in entries() if e[0] == "icd10" and e[5].startswith("Billable")]
     assert billable and all(e[6] > 1 for e in billable)
+
+
+def segments() -> int:
+    """The number of FTS5 segments of the index (its b-trees: each insert adds one for a while)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(DISTINCT segid) FROM codes_search_idx")
+        return cursor.fetchone()[0]
+
+
+# What each import adds, found by a search once the segments are merged.
+FOUND_AFTER = {
+    "import_icd10cm": ("fracture first lumbar vertebra", "icd10", "S32.010A"),
+    "import_nucc_taxonomy": ("ambulance", "taxonomy", "341600000X"),
+}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5 segments are SQLite's")
+@pytest.mark.parametrize("command", ["import_icd10cm", "import_nucc_taxonomy"])
+def test_an_import_leaves_the_index_in_one_segment(content, monkeypatch, command):
+    """The rows a bulk import writes through the triggers leave the index in many segments, which
+    every search then reads word by word; the import merges them into one. A run that changes
+    nothing does not rewrite the index."""
+    from codes.management.commands import import_icd10cm
+
+    from .conftest import tabular_list
+    from .test_import_nucc import SHIPPED
+
+    wanted = {"19", "S30-S39", "S32", "S32.0", "S32.01", "S32.010", "S32.010A"}
+    nodes = [n for n in tabular_list() if n.code in wanted]
+    monkeypatch.setattr(import_icd10cm, "tabular_list", lambda: nodes)
+    arguments = [str(SHIPPED)] if command == "import_nucc_taxonomy" else []
+    make_cpt(code="00640", title="Manipulation of the spine under anesthesia")
+    assert segments() > 1  # the fixtures and the article, row by row
+    call_command(command, *arguments, stdout=io.StringIO())
+    assert segments() == 1
+    words, kind, code = FOUND_AFTER[command]
+    assert code in [hit.code for hit in search.search(words, kind=kind).hits]
+    make_cpt(code="00641", title="Another article on the spine")
+    before = segments()
+    call_command(command, *arguments, stdout=io.StringIO())  # nothing changed
+    assert segments() == before > 1

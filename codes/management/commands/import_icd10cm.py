@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from codes.models import CodeSetRelease, Confidence, Icd10Code, SearchEntry
+from codes.search import index
 from codes.tabular import NOTE_KINDS, SEVENTH_DEF, SEVENTH_NOTE, search_terms
 
 Kind = Icd10Code.Kind
@@ -250,6 +251,8 @@ class Command(BaseCommand):
             updated, unchanged = self.update_changed(nodes, ids, current)
             left_alone = len(current) + len(created) - len(nodes)
             replaced = self.record_release(package)
+            if created or updated:
+                index.merge_segments(connection)
         # Fresh statistics, so that the planner uses the indexes of the index page. On
         # PostgreSQL VACUUM also marks the pages visible, for index-only scans, and moves the
         # search index's new entries out of the GIN pending list, which every search would

@@ -21,9 +21,10 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from codes.models import Confidence, ProviderTaxonomy
+from codes.search import index
 
 # CSV column -> model field, in the order of the official file.
 COLUMNS: dict[str, str] = {
@@ -221,6 +222,8 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 created, updated, not_in_file = self.apply(rows, source_line(path))
+                if created or updated:
+                    index.merge_segments(connection)
         except DatabaseError as error:
             raise CommandError(
                 f"{path.name}: the database refused the import ({error}). Nothing was imported."
