@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from codes.models import (
@@ -484,6 +484,21 @@ def test_the_words_like_a_misspelt_one_are_those_of_pg_trgms_similarity():
         expected = [w for score, w in scored[:5] if -score >= engine.SIMILARITY_THRESHOLD]
         assert vocabulary.similar(typed) == expected, typed
     assert vocabulary.similar("mielopathy")[:2] == ["myelopathy", "myelopathi"]
+
+
+SHORT_WORDS = st.text(alphabet="abcde", min_size=1, max_size=9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(SHORT_WORDS, min_size=1, max_size=40, unique=True), typed=SHORT_WORDS)
+@example(words=["ab", "abc", "eab"], typed="abcdeeeab")  # "ab" at the threshold: 3 of 10
+def test_the_words_like_a_misspelt_one_are_any_vocabularys_best_by_similarity(words, typed):
+    """Over words of a few letters, which share many trigrams and tie often, the words a
+    Vocabulary suggests (it scores only those that share enough trigrams to reach the threshold)
+    are the five best of scoring every word, ties in alphabetical order."""
+    scored = sorted((-similarity(typed, w), w) for w in words)
+    expected = [w for score, w in scored[:5] if -score >= engine.SIMILARITY_THRESHOLD]
+    assert engine.Vocabulary(words).similar(typed) == expected
 
 
 def test_a_new_word_is_suggested_at_the_next_content_version(content):

@@ -109,12 +109,19 @@ class Vocabulary:
         shared = Counter()
         for gram in grams:
             shared.update(self.having.get(gram, ()))
+        # A word sharing `count` trigrams scores at most count / len(grams) (it has at least
+        # `count` of its own): those sharing fewer than the threshold's part are not scored.
+        # Most words of a first letter share only a trigram or two: scoring and sorting all of
+        # them took 0.17 ms of a misspelt word's 0.21.
+        total, sizes, words = len(grams), self.sizes, self.words
+        least = SIMILARITY_THRESHOLD * total - 1e-9
         scored = [
-            (count / (len(grams) + self.sizes[at] - count), self.words[at])
+            (-count / (total + sizes[at] - count), words[at])
             for at, count in shared.items()
+            if count >= least
         ]
-        scored.sort(key=lambda pair: (-pair[0], pair[1]))
-        return [word for score, word in scored[:limit] if score >= SIMILARITY_THRESHOLD]
+        scored.sort()  # best first, then in alphabetical order
+        return [word for score, word in scored[:limit] if -score >= SIMILARITY_THRESHOLD]
 
 
 # Each first letter's Vocabulary, for the content version it was read at.
