@@ -8,6 +8,7 @@ import re
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -523,3 +524,56 @@ def test_a_corrected_word_is_written_as_its_best_match_writes_it(content, typed)
     assert results.corrections == {typed: search.shown_word(replaced[typed])} != {typed: ""}
     for kind in results.counts:
         assert search.search(typed, kind=kind).corrections == results.corrections
+
+
+def _plan(sql: str, params, *settings: str) -> str:
+    with connection.cursor() as cursor:
+        for setting in settings:
+            cursor.execute(f"SET LOCAL {setting}")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return " ".join(line for (line,) in cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm's index")
+def test_words_like_a_misspelt_one_are_found_nearest_first_through_the_trigram_index(content):
+    """PostgreSQL: the words are compared through a GiST trigram index, walked nearest first
+    (the GIN index it replaces was never chosen: every word was compared); the nearest are
+    pg_trgm's most similar, ties in alphabetical order."""
+    eng = engine.engine()
+    with CaptureQueriesContext(connection) as queries:
+        words = eng.similar("mielopathy")
+    assert words[0] == "myelopathi"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT word FROM codes_search_word WHERE word %% %s "
+            "ORDER BY similarity(word, %s) DESC, word LIMIT 5",
+            ["mielopathy", "mielopathy"],
+        )
+        assert words == [word for (word,) in cursor.fetchall()]
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [TRIGRAM_INDEX])
+        assert "USING gist (word gist_trgm_ops)" in cursor.fetchone()[0]
+    (query,) = queries.captured_queries
+    plan = _plan(query["sql"], None, "enable_seqscan = off", "enable_bitmapscan = off")
+    assert f"Index Scan using {TRIGRAM_INDEX}" in plan, plan
+
+
+TRIGRAM_INDEX = "codes_search_word_trigram"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_whether_words_match_is_planned_for_all_their_matches(content):
+    """PostgreSQL: whether each query matches anything is asked of all its matches (through the
+    GIN index), not of its first: asked for one row, the planner read the table from the start,
+    the whole of it for a misspelt word that matches nothing."""
+    eng = engine.engine()
+    queries = [
+        engine.terms_of("myelopathy"),
+        engine.terms_of("mielopathyx"),
+        [engine.Term("stenos", prefix=True)],
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        assert eng.known(queries) == [True, False, True]
+    assert eng.has(engine.terms_of("thoracic")) and not eng.has(engine.terms_of("zzyzx"))
+    sql = captured.captured_queries[0]["sql"]
+    plan = _plan(sql, None)
+    assert "Limit" not in plan and plan.count("CTE Scan") == 3, plan
