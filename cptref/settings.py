@@ -211,6 +211,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, converting each statement's placeholders once (cptref/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "cptref.sqlite"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
