@@ -228,6 +228,8 @@ def tags() -> dict[str, int]:
 
 
 class Engine:
+    """What both engines share: a query matches or not through `known`, one statement for many."""
+
     def has(self, terms: list[Term]) -> bool:
         """Whether the terms together match anything."""
         return self.known([terms])[0]
