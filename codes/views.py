@@ -194,11 +194,10 @@ def cpt_detail(request, code):
 def anesthesia_code(request, code):
     message = f"There is no article for CPT code {code} yet."
     base = reads.one_or_404(reads.BASE_UNIT, message, value=code)
-    form = estimator.EstimateForm(None, figures=estimator.figures(request.content_state))
     context = {
         "record": base,
         "code": code,
-        "form": form,
+        "fields": estimator.blank_fields(request.content_state),
         "neighbours": base.neighbours(),
         "named_by": reads.NAMED_BY(code=code),
     }
@@ -235,6 +234,7 @@ def estimate(request, code):
         "code": code,
         "base_units": base,
         "form": form,
+        "fields": form.html(),
         "worked": worked,
         "export_links": _export_links(request),
     }

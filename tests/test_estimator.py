@@ -317,6 +317,16 @@ def test_an_anesthesia_code_without_an_article_has_a_page_of_its_own(client, con
     assert 'href="/codes/00620/"' in html  # the article that names it as related
 
 
+def test_the_form_of_every_anesthesia_code_lists_a_payer_an_editor_adds_at_once(client, content):
+    # The blank form's fields are written once per content version for all the codes' pages.
+    assert "Added Health Plan" not in page(client, "/codes/00670/")
+    Payer.objects.create(slug="added-plan", name="Added Health Plan")
+    for code in ("00670", "00100"):
+        html = page(client, f"/codes/{code}/")
+        assert 'value="added-plan"' in html and "Added Health Plan" in html
+        assert f'action="{reverse("codes:estimate", args=[code])}"' in html
+
+
 def test_the_cpt_index_lists_codes_without_an_article_marked_as_such(client, content):
     html = page(client, "/codes/", {"article": "no", "section": "Anesthesia"})
     assert 'href="/codes/00100/"' in html and "No article yet" in html
