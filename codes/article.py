@@ -13,6 +13,7 @@ module's own. Editing stays with the models and the admin: this module only read
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import itemgetter
 
 from django.db import connection
 from django.utils import timezone
@@ -40,6 +41,8 @@ CODE = """
 
 # Every list under the code, in one statement: (list, position, id, then five text columns whose
 # meaning depends on the list). Text casts keep the branches' column types equal for PostgreSQL.
+# Its rows are put in order by `load`: an ORDER BY made SQLite sort each branch apart to merge
+# them (24 of the statement's 82 µs); two dozen rows sort in Python in 4 µs.
 LISTS = f"""
     SELECT 'section', s.position, s.id, s.slug, s.heading, s.body, s.kind, CAST(s.level AS TEXT)
     FROM codes_articlesection s WHERE s.cpt_id = %s
@@ -70,9 +73,9 @@ LISTS = f"""
     FROM codes_policyupdate u JOIN codes_payer p ON p.id = u.payer_id WHERE u.cpt_id = %s
     UNION ALL
     SELECT 'change', 0, e.id, CAST(e.date AS TEXT), e.summary, NULL, NULL, NULL
-    FROM codes_changelogentry e WHERE e.cpt_id = %s
-    ORDER BY 2, 3"""
+    FROM codes_changelogentry e WHERE e.cpt_id = %s"""
 LIST_COUNT = LISTS.count("%s")
+BY_POSITION = itemgetter(1, 2)  # a list's rows by position, then id
 
 
 @dataclass
@@ -195,7 +198,7 @@ def load(code: str, *, published_only: bool = True) -> Article:
             base_units.confidence = row[15]
         cursor.execute(LISTS, [cpt.pk] * LIST_COUNT)
         lists = defaultdict(list)
-        for kind, _position, _id, *columns in cursor.fetchall():
+        for kind, _position, _id, *columns in sorted(cursor.fetchall(), key=BY_POSITION):
             lists[kind].append(columns)
 
     def linked(kind, url_name):
