@@ -15,7 +15,7 @@ reader. When the site requires a login, responses are marked private for shared 
 
 import hashlib
 import logging
-from functools import wraps
+from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.core.cache import cache
@@ -169,8 +169,17 @@ def _cache_call(method, *args):
 
 def _headers(response, etag: str, last_modified: int):
     response.headers["ETag"] = etag
-    response.headers["Last-Modified"] = http_date(last_modified)
+    response.headers["Last-Modified"] = _http_date(last_modified)
     # Browsers keep the page but ask each time; the answer is a 304 until the content changes.
     private = getattr(settings, "SITE_REQUIRE_LOGIN", False)
-    patch_cache_control(response, no_cache=True, **({"private": True} if private else {}))
+    if "Cache-Control" in response.headers:
+        patch_cache_control(response, no_cache=True, **({"private": True} if private else {}))
+    else:  # what patch_cache_control writes, without parsing a header that is not there
+        response.headers["Cache-Control"] = "no-cache, private" if private else "no-cache"
     return response
+
+
+@lru_cache(maxsize=8)
+def _http_date(seconds: int) -> str:
+    """The date of a content version in HTTP's form: the same on every page until it changes."""
+    return http_date(seconds)
