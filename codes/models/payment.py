@@ -137,14 +137,18 @@ class BaseUnit(SourcedRecord):
 # Compiled once (codes/statements.py): every page of an anesthesia code shows its neighbours,
 # their code and units only (a whole BaseUnit took 10 µs to make, ten of them a page).
 BEFORE = Statement(
-    lambda section, code: BaseUnit.objects.filter(section=section, code__lt=code)
-    .only("code", "units")
-    .order_by("-code")[:5]
+    lambda section, code: (
+        BaseUnit.objects.filter(section=section, code__lt=code)
+        .only("code", "units")
+        .order_by("-code")[:5]
+    )
 )
 AFTER = Statement(
-    lambda section, code: BaseUnit.objects.filter(section=section, code__gt=code)
-    .only("code", "units")
-    .order_by("code")[:5]
+    lambda section, code: (
+        BaseUnit.objects.filter(section=section, code__gt=code)
+        .only("code", "units")
+        .order_by("code")[:5]
+    )
 )
 
 
