@@ -52,6 +52,18 @@ def test_the_pages_templates_print_variables_through_printed():
     assert html == '<p title="&#34;quoted&#34;"><em>safe</em> &lt;I&gt; 1.50</p>'
 
 
+def test_a_block_is_rendered_whole_into_the_template_it_extends():
+    env = jinja()
+    parent = env.from_string("<main>{% block content %}{% endblock %}</main>|{{ a }}")
+    child = "{% extends parent %}{% block content %}{% for n in a %}<p>{{ n }}</p>{% endfor %}"
+    child += "{% include inner %}{% endblock %}"
+    inner = env.from_string("<i>{{ a|length }}</i>")
+    compiled = env.compile(child, raw=True)
+    assert "yield from" not in compiled and "yield environment.concat(" in compiled
+    html = env.from_string(child).render(parent=parent, inner=inner, a=["<1>", 2])
+    assert html == "<main><p>&lt;1&gt;</p><p>2</p><i>2</i></main>|[&#39;&lt;1&gt;&#39;, 2]"
+
+
 def test_a_template_that_turns_autoescape_off_prints_as_it_is():
     template = jinja().from_string("{% autoescape false %}{{ a }}{% endautoescape %}|{{ a }}")
     assert template.render(a="<b>") == "<b>|&lt;b&gt;"
