@@ -493,6 +493,8 @@ SHORT_WORDS = st.text(alphabet="abcde", min_size=1, max_size=9)
 @settings(max_examples=300, deadline=None)
 @given(words=st.lists(SHORT_WORDS, min_size=1, max_size=40, unique=True), typed=SHORT_WORDS)
 @example(words=["ab", "abc", "eab"], typed="abcdeeeab")  # "ab" at the threshold: 3 of 10
+@example(words=["abc", "abd", "acd", "ade"], typed="abe")  # "  a" in every word
+@example(words=["a", "ab"], typed="a")  # the trigrams every word has reach the threshold
 def test_the_words_like_a_misspelt_one_are_any_vocabularys_best_by_similarity(words, typed):
     """Over words of a few letters, which share many trigrams and tie often, the words a
     Vocabulary suggests (it scores only those that share enough trigrams to reach the threshold)
