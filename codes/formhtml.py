@@ -7,12 +7,13 @@ very markup of Django's widget templates."""
 
 import copy
 import re
-from html import escape
 
 from django import forms
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.utils.safestring import SafeData, SafeString
+
+from .htmltext import escape
 
 # Control characters are never written back into the page (tab and newline are kept).
 CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

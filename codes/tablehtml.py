@@ -12,7 +12,6 @@ render method marks safe stays as it is, everything else is escaped. The whitesp
 tags is the templates' own, so that the comparison can be byte for byte.
 """
 
-from html import escape as escape_html
 from itertools import count
 from urllib.parse import quote_plus
 
@@ -34,6 +33,7 @@ from django_tables2.templatetags.django_tables2 import table_page_range
 from django_tables2.utils import A, AttributeDict, signature
 
 from . import numbers, paths
+from .htmltext import escape as escape_html
 
 # What a template's {{ variable }} does with a value: localised, then escaped unless safe.
 TEMPLATE = Context()

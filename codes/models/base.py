@@ -2,7 +2,6 @@
 versions and history, sources, and the rule of what readers may see."""
 
 from dataclasses import dataclass
-from html import escape
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import RegexValidator
@@ -11,6 +10,7 @@ from django.db.models import Q
 from django.utils.safestring import SafeString
 from simple_history.models import HistoricalRecords
 
+from ..htmltext import escape
 from ..locking import Versioned
 
 CPT_CODE_PATTERN = r"^[0-9]{4}[0-9FTU]$"

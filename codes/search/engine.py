@@ -12,7 +12,6 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import reduce
-from html import escape
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
@@ -23,6 +22,7 @@ from django.utils.safestring import SafeString
 
 from .. import kinds
 from ..caching import PerVersion
+from ..htmltext import escape
 from ..markup import plain
 from ..models import SearchEntry
 from ..paths import code_url
