@@ -165,3 +165,13 @@ def test_tables_and_filters_write_numbers_only_through_codes_numbers():
         found += [f"{module}: {m[0]}" for m in re.finditer(r"\{[^{}]*:[^{}]*[,.]\d*[df]\}", text)]
         found += [f"{module}: {m[0]}" for m in re.finditer(r"\$\{", text)]
     assert found == []
+
+
+def test_a_float_and_a_decimal_equal_to_it_are_each_rounded_as_their_own():
+    """The written numbers are remembered by value and type: the float 0.35 is read as its
+    shortest text, 0.35 (up to 0.4); the Decimal of its exact binary value, 0.3499…, which equals
+    the float, rounds down."""
+    exact = Decimal(0.35)
+    assert exact == 0.35
+    assert (numbers.units(0.35), numbers.units(exact)) == ("0.4", "0.3")
+    assert (numbers.units(exact), numbers.units(0.35)) == ("0.3", "0.4")
