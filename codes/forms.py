@@ -53,6 +53,16 @@ def _copy(field, memo):
     return result
 
 
+class SharedFields(dict):
+    """Fields set up once (for a content version, say) and shared by every form made from them,
+    which must never change a field: `copy.deepcopy` of them, which Django makes for each form,
+    is a plain copy of the dictionary. Django keeps what a form reads and finds (its data, its
+    errors, its bound fields) on the form, never on its fields."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
 def set_choices(field: forms.ChoiceField, choices: list[tuple[str, str]]) -> None:
     """`field.choices = choices` for pairs of strings, which are already what Django's
     normalize_choices makes of choices: set on the field and its widget without normalising

@@ -12,9 +12,11 @@ from html import unescape
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from codes import estimator
 from codes.models import ConversionFactor, Payer, PayerRule
 
 pytestmark = pytest.mark.django_db
@@ -365,3 +367,21 @@ def test_the_payer_page_shows_its_rules_and_factors(client, content):
 def test_the_conversion_factor_index_filters_by_the_day_in_force(client, content):
     html = page(client, "/conversion-factors/", {"on": "2024-03-09"})
     assert "$20.7739" in html and "$20.4349" not in html
+
+
+def test_the_forms_of_a_content_version_share_their_fields_and_nothing_else(content):
+    """The fields, with the version's payers and circumstances as choices, are set up once for
+    its figures; what one form reads and finds stays on that form."""
+    figures = estimator.Figures.read()
+    wrong = estimator.EstimateForm(QueryDict("minutes=-5&modifiers=QZ+QK"), figures=figures)
+    blank = estimator.EstimateForm(None, figures=figures)
+    assert not wrong.is_valid() and wrong.errors["minutes"] and wrong.errors["modifiers"]
+    assert blank.fields["payer"] is wrong.fields["payer"]
+    assert not blank.errors and "medicare" in blank.fields["payer"].initial
+    html = blank.html()
+    assert "aria-invalid" not in html["minutes"] and "-5" not in html["minutes"]
+    assert 'value="medicare"' in html["payer"]
+    Payer.objects.create(slug="added-plan", name="Added Health Plan")
+    assert 'value="added-plan"' not in html["payer"]
+    later = estimator.EstimateForm(None, figures=estimator.Figures.read())
+    assert 'value="added-plan"' in later.html()["payer"]
