@@ -43,7 +43,9 @@ class FieldsHtml:
         bound = self[name]
         ident, value = bound.auto_id, bound.value()
         limit = getattr(bound.field, "max_length", None)
-        errors = " ".join(bound.errors)
+        # The field's errors, read from the form: bound.errors makes an empty list for each field
+        # without any (2 µs, ten times a form).
+        errors = " ".join(self.errors.get(name, ())) if self.is_bound else ""
         notes = f'<span class="help" id="{ident}_helptext">{escape(bound.help_text)}</span>'
         notes = notes if bound.help_text else ""
         if errors:
