@@ -109,6 +109,40 @@ def test_without_the_counter_nothing_is_cached_and_the_next_change_restores_it(
     assert "Counted again." in client.get(ARTICLE).content.decode()
 
 
+def test_the_version_read_through_the_driver_is_the_one_django_reads(cpt_00620):
+    from django.db import connection
+
+    from codes.caching import current_version
+    from codes.versioning import read_version
+
+    assert not connection.queries_logged  # so the driver's cursor answers
+    with connection.cursor() as cursor:
+        assert current_version() == read_version(cursor, connection.vendor)
+    before = current_version()
+    cpt_00620.sections.filter(slug="clinical-context").update(body="Read again.")
+    assert current_version()[0] == before[0] + 1
+    ContentVersion.objects.all().delete()
+    assert current_version() is None
+
+
+def test_a_database_error_in_the_version_read_is_djangos_own(monkeypatch, cpt_00620):
+    from django.db import OperationalError, connections
+
+    from codes.caching import current_version
+
+    db = connections["default"]
+    db.ensure_connection()
+
+    class Gone:
+        def cursor(self):
+            raise db.Database.OperationalError("the database went away")
+
+    with monkeypatch.context() as patched:  # undone before the test's transaction is
+        patched.setattr(db, "connection", Gone())
+        with pytest.raises(OperationalError, match="went away"):
+            current_version()
+
+
 def test_pages_are_served_when_the_shared_cache_is_down(client, cpt_00620, settings, caplog):
     settings.CACHES = {
         "default": {
