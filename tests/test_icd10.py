@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
+from codes import paging
 from codes.filters import Icd10Filter
 from codes.models import CptDiagnosis, Icd10Code
 
@@ -208,10 +209,11 @@ def test_import_shows_progress_only_on_a_terminal(monkeypatch, db):
 
 # sqlite_stat1 of codes_icd10code after import_icd10cm loaded the FY2026 ICD-10-CM (98,505 rows).
 WHOLE_ICD10CM_STATISTICS = [
-    ("codes_icd10_chapter_desc", "98186 4463 1"),
+    ("codes_icd10_chapter_desc", "98186 4463 1 1"),
     ("codes_icd10_chapter_code", "98186 4463 1"),
-    ("codes_icd10_listed_desc", "98186 1"),
+    ("codes_icd10_listed_desc", "98186 1 1"),
     ("codes_icd10_listed_code", "98186 1"),
+    ("codes_icd10_listed_billable", "98186 24547 1"),
     ("codes_icd10_kind_position", "98505 24627 1"),
     ("codes_icd10code_parent_id_3882c4ac", "98505 5"),
     ("codes_icd10code_chapter_id_a199d0ff", "98505 4283"),
@@ -220,31 +222,40 @@ WHOLE_ICD10CM_STATISTICS = [
 
 
 @pytest.mark.parametrize(
-    "order, chapter, index",
+    "order, chapter, index, bookmark",
     [
-        ("description", False, "codes_icd10_listed_desc"),
-        ("-code", False, "codes_icd10_listed_code"),
-        ("-description", True, "codes_icd10_chapter_desc"),
-        ("code", True, "codes_icd10_chapter_code"),
+        (("description",), False, "codes_icd10_listed_desc", ("Fracture", 1)),
+        (("-code",), False, "codes_icd10_listed_code", ("M48.04",)),
+        (("billable", "code"), False, "codes_icd10_listed_billable", (True, "M48.04")),
+        (("-billable", "-code"), False, "codes_icd10_listed_billable", (True, "M48.04")),
+        (("-description",), True, "codes_icd10_chapter_desc", ("Fracture", 1)),
+        (("code",), True, "codes_icd10_chapter_code", ("M48.04",)),
     ],
 )
-def test_the_index_reads_its_rows_in_order_from_an_index_of_listed_rows(order, chapter, index):
+def test_the_index_reads_its_rows_in_order_from_an_index_of_listed_rows(
+    order, chapter, index, bookmark, monkeypatch
+):
     """The index's rows (categories and codes) come in order from a partial index, page 1,000
-    as page 1, without sorting the table: the query says which kinds in its SQL, not in
-    parameters, else SQLite could not use an index of those kinds only. SQLite's planner weighs
-    the statistics that import_icd10cm leaves after loading the whole ICD-10-CM (ANALYZE);
-    PostgreSQL's is told to avoid reading the whole table and sorting, which a handful of rows
-    would make cheapest, so that the plan shows whether the index can serve the query."""
+    as page 1, without sorting the table, whether read past an offset or from a bookmark
+    (codes/paging.py): the query says which kinds in its SQL, not in parameters, else SQLite
+    could not use an index of those kinds only. SQLite's planner weighs the statistics that
+    import_icd10cm leaves after loading the whole ICD-10-CM (ANALYZE); PostgreSQL's is told to
+    avoid reading the whole table and sorting, which a handful of rows would make cheapest, so
+    that the plan shows whether the index can serve the query."""
     rows = Icd10Code.objects.listed()
     if chapter:
         make_tree()
         filtered = Icd10Filter({"chapter": "13"}, queryset=rows)
         assert filtered.is_valid()
         rows = filtered.qs
-    sql, params = rows.order_by(order)[49950:50000].query.sql_with_params()
-    plan = (_postgresql_plan if connection.vendor == "postgresql" else _sqlite_plan)(sql, params)
-    assert re.search(f"using (index )?{index}", plan, re.I), plan
-    assert "sort" not in plan.lower() and "temp b-tree" not in plan.lower(), plan
+    page = rows.order_by(*order)[49950:50000]
+    plan = _sqlite_plan if connection.vendor == "sqlite" else _postgresql_plan
+    for mark in (None, bookmark):  # past an offset (no bookmark), then from a bookmark
+        monkeypatch.setattr(paging, "_bookmark", lambda whole, fields, block, mark=mark: mark)
+        queryset, _ = paging.page_rows(page, order, None)
+        steps = plan(*queryset.query.sql_with_params())
+        assert re.search(f"using (index )?{index}", steps, re.I), steps
+        assert "sort" not in steps.lower() and "temp b-tree" not in steps.lower(), steps
 
 
 def _sqlite_plan(sql: str, params) -> str:

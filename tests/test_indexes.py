@@ -273,7 +273,7 @@ def test_a_page_read_by_its_kept_sql_is_the_page_django_reads(client, content, m
     pages = {address: client.get(address).content for address in addresses}
     assert len(seen) > 1  # sorts and pages of their own
     cache.clear()
-    monkeypatch.setattr(views, "_read_page", lambda table, rows_key: None)
+    monkeypatch.setattr(views, "_read_page", lambda table, rows_key, state: None)
     monkeypatch.setattr(views, "_filtered", lambda kind, filters, filterset: filterset.qs)
     assert {address: client.get(address).content for address in addresses} == pages
 
