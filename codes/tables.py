@@ -269,6 +269,17 @@ class Icd10Table(Table):
     def value_chapter(self, value):
         return value.description
 
+    def order_chapter(self, queryset, is_descending):
+        """By chapter, then code, as the column's `order_by` says, but by the rows' own
+        chapter_id when the chapters' ids run in their order (`chapters_numbered_in_order`):
+        then the rows come in order from the index of chapter and code, where joining each
+        row's chapter to sort by its position read and sorted all 98,000 (50 ms a page, 150
+        deep)."""
+        if not Icd10Code.objects.chapters_numbered_in_order():
+            return queryset, False  # django-tables2 orders by the column's order_by
+        keys = ("-chapter_id", "-code") if is_descending else ("chapter_id", "code")
+        return queryset.order_by(*keys), True
+
     def export_values(self):
         """The values `as_values` gives, read a few thousand rows at a time straight from the
         database: the whole ICD-10-CM (98,000 rows) in seconds and constant memory, where

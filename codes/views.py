@@ -80,7 +80,9 @@ def _read_page(table, rows_key, state):
     than the database to run it (0.13-0.29 ms of an index page). A page deep in a long index is
     read from a bookmark kept under the content version `state` (codes/paging.py)."""
     rows = table.page.object_list
-    queryset, key = paging.page_rows(rows.data, (rows_key, tuple(table.order_by or ())), state)
+    # The order the queryset was given decides the SQL (a table's order_<column> may choose it).
+    order = tuple(str(term) for term in rows.data.query.order_by)
+    queryset, key = paging.page_rows(rows.data, (rows_key, order), state)
     rows.data = KEPT_PAGES.rows(queryset, key)
 
 

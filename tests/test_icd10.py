@@ -230,6 +230,9 @@ WHOLE_ICD10CM_STATISTICS = [
         (("-billable", "-code"), False, "codes_icd10_listed_billable", (True, "M48.04")),
         (("-description",), True, "codes_icd10_chapter_desc", ("Fracture", 1)),
         (("code",), True, "codes_icd10_chapter_code", ("M48.04",)),
+        # ?sort=chapter (Icd10Table.order_chapter), read past an offset either way
+        (("chapter_id", "code"), False, "codes_icd10_chapter_code", None),
+        (("-chapter_id", "-code"), False, "codes_icd10_chapter_code", None),
     ],
 )
 def test_the_index_reads_its_rows_in_order_from_an_index_of_listed_rows(

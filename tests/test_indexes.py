@@ -8,6 +8,8 @@ import openpyxl
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from codes import kinds, views
 from codes.filters import Icd10Filter
@@ -316,3 +318,28 @@ def test_each_reference_index_counts_the_published_articles_linked_to_a_row(cont
     assert counted == expected() and any(counted.values()) and 0 in counted.values()
     CptCode.objects.update(status="draft")
     assert set(model.objects.listed().values_list("cpt_count", flat=True)) == {0}
+
+
+@pytest.mark.parametrize("numbered_in_order", [True, False])
+def test_the_icd10_index_sorts_by_chapter_then_code(client, db, numbered_in_order):
+    """By the chapters' positions, then code: read by each row's chapter_id when the chapters'
+    ids run in the order of their positions (as the import writes them), else by joining each
+    row's chapter."""
+    kind = Icd10Code.Kind
+    chapters = [("1", "First chapter", 0), ("2", "Second chapter", 100)]
+    made = {}
+    for code, description, position in chapters if numbered_in_order else chapters[::-1]:
+        made[code] = Icd10Code.objects.create(
+            code=code, kind=kind.CHAPTER, billable=False, description=description, position=position
+        )
+    for code, chapter in [("C00.0", "2"), ("B02.1", "1"), ("A99.9", "2"), ("A01.0", "1")]:
+        Icd10Code.objects.create(code=code, description=f"Entry {code}", chapter=made[chapter])
+    assert Icd10Code.objects.chapters_numbered_in_order() is numbered_in_order
+    with CaptureQueriesContext(connection) as queries:
+        ascending = client.get("/icd10/codes/?sort=chapter")
+    page = next(q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"])
+    by_own_id = 'ORDER BY "codes_icd10code"."chapter_id" ASC' in page
+    assert by_own_id is numbered_in_order, page
+    assert codes_in(ascending, "icd10") == ["A01.0", "B02.1", "A99.9", "C00.0"]
+    descending = client.get("/icd10/codes/?sort=-chapter")
+    assert codes_in(descending, "icd10") == ["C00.0", "A99.9", "B02.1", "A01.0"]

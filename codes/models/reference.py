@@ -270,6 +270,14 @@ class Icd10QuerySet(models.QuerySet):
         chapters = Prefetch("chapter", Icd10Code.objects.only("code", "description"))
         return self.filter(LISTED).defer("notes", "terms").prefetch_related(chapters)
 
+    def chapters_numbered_in_order(self) -> bool:
+        """Whether the chapters' ids run in the order of their positions, as import_icd10cm
+        writes them (in the order of the tabular list): then the rows sort by chapter, as
+        `chapter__position`, by their own `chapter_id`. One query of the 22 chapters."""
+        chapters = self.filter(kind=Icd10Code.Kind.CHAPTER).order_by("position")
+        ids = list(chapters.values_list("id", flat=True))
+        return ids == sorted(ids)
+
 
 class Icd10Code(SourcedRecord):
     """A node of the ICD-10-CM tabular list: a chapter, a block, a category or a code."""
