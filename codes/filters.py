@@ -175,7 +175,9 @@ class Icd10Filter(FilterSet):
     chapter = KeptChoicesFilter(
         chapters, label="Chapter", empty_label="Any chapter", method="in_chapter"
     )
-    billable = django_filters.BooleanFilter(widget=forms.Select(choices=BILLABLE))
+    billable = django_filters.BooleanFilter(
+        widget=forms.Select(choices=BILLABLE), method="billable_or_not"
+    )
 
     class Meta(FilterSet.Meta):
         model = Icd10Code
@@ -187,6 +189,13 @@ class Icd10Filter(FilterSet):
         every row of the chapter, sorted (0.1 ms against 3 ms)."""
         chapter = Icd10Code.objects.filter(kind=Icd10Code.Kind.CHAPTER, code=value)
         return queryset.filter(chapter_id=Subquery(chapter.values("id")))
+
+    def billable_or_not(self, queryset, name, value):
+        """`billable IN (true)` where `billable=True` is written as the bare column on SQLite
+        (`NOT billable` for False), which its planner cannot match to an index's column: the
+        rows of one kind then come in order from codes_icd10_billable_chapter
+        (?billable=true&sort=chapter, page 1,000: 14-29 ms before)."""
+        return queryset.filter(billable__in=[value])
 
 
 class ModifierFilter(FilterSet):

@@ -12,8 +12,9 @@ an index on the sort column answers from that place. Pages that share a block sh
 bookmark.
 
 An order can be read this way when each of its terms is a column of the model's own that is
-never null (the comparison of a row with a null is unknown), all going the same way; others
-(the CPT index's union, a sort by a chapter's position) are read as Django reads them.
+never null (the comparison of a row with a null is unknown) and not a boolean, all going the
+same way; others (the CPT index's union, a sort by chapter or by billable) are read as Django
+reads them.
 """
 
 from django.core.exceptions import FieldDoesNotExist
@@ -57,6 +58,10 @@ def whole_order(queryset) -> list[str] | None:
         except FieldDoesNotExist:  # an annotation, a path through a relation
             return None
         if not field.concrete or field.null or field.is_relation:
+            return None
+        if field.get_internal_type() == "BooleanField":
+            # Two values: nothing a bookmark finds sooner, and SQLite compares a boolean as
+            # the bare column, which its planner cannot read an index from.
             return None
         names.append(name)
         total = total or field.unique or name in unique  # no two rows alike from there on

@@ -11,19 +11,20 @@ from codes.models import ConversionFactor, CptCode, Icd10Code
 
 pytestmark = pytest.mark.django_db
 
-ORDERS = [("description",), ("-description",), ("billable", "code"), ("-billable", "-position")]
+ORDERS = [("description",), ("-description",), ("position", "code"), ("-position", "-description")]
 
 
 @pytest.fixture
 def codes(db):
-    """61 entries whose descriptions repeat (ties only the primary key breaks), billable or not."""
+    """61 entries whose descriptions and positions repeat (ties only the primary key or the code
+    breaks), billable or not."""
     Icd10Code.objects.bulk_create(
         Icd10Code(
             code=f"Z{n:02d}.{n % 7}",
             description=f"Entry of group {n % 4}",
             billable=n % 3 != 0,
             kind=Icd10Code.Kind.CODE,
-            position=n,
+            position=n // 5,
         )
         for n in range(61)
     )
@@ -42,21 +43,22 @@ def test_an_order_of_the_models_columns_ends_with_its_primary_key_unless_it_is_w
     rows = Icd10Code.objects.all()
     assert paging.whole_order(rows.order_by("description")) == ["description", "pk"]
     assert paging.whole_order(rows.order_by("-description")) == ["-description", "-pk"]
-    assert paging.whole_order(rows.order_by("-billable", "-position")) == [
-        "-billable",
+    assert paging.whole_order(rows.order_by("-position", "-description")) == [
         "-position",
+        "-description",
         "-pk",
     ]
     # A unique column gives every row its place already.
     assert paging.whole_order(rows) == ["code"]  # the model's own order
-    assert paging.whole_order(rows.order_by("billable", "code")) == ["billable", "code"]
+    assert paging.whole_order(rows.order_by("position", "code")) == ["position", "code"]
     assert paging.whole_order(rows.order_by("description", "pk")) == ["description", "pk"]
 
 
 @pytest.mark.parametrize(
     "rows",
     [
-        Icd10Code.objects.order_by("billable", "-code"),  # two ways at once
+        Icd10Code.objects.order_by("position", "-code"),  # two ways at once
+        Icd10Code.objects.order_by("billable", "code"),  # a boolean
         Icd10Code.objects.order_by("chapter__position"),  # through a relation
         Icd10Code.objects.order_by("chapter"),  # a relation, by its model's order
         Icd10Code.objects.annotate(n=Value(1)).order_by("n"),  # an annotation
@@ -64,7 +66,7 @@ def test_an_order_of_the_models_columns_ends_with_its_primary_key_unless_it_is_w
         ConversionFactor.objects.order_by("effective_to"),  # a column that may be null
         CptCode.objects.index_rows().union(CptCode.objects.index_rows()).order_by("code"),
     ],
-    ids=["mixed", "path", "relation", "annotation", "values", "nullable", "union"],
+    ids=["mixed", "boolean", "path", "relation", "annotation", "values", "nullable", "union"],
 )
 def test_other_orders_are_read_as_django_reads_them(rows):
     assert paging.whole_order(rows) is None

@@ -355,6 +355,14 @@ class Icd10Code(SourcedRecord):
                 condition=LISTED_INDEX,
                 name="codes_icd10_listed_billable",
             ),
+            # Billable or not, by chapter then code (?billable=true&sort=chapter), and one
+            # chapter's billable rows by code whatever the sort that their filters make
+            # equal (?chapter=19&billable=true&sort=billable): 14-29 ms before.
+            models.Index(
+                fields=["billable", "chapter", "code"],
+                condition=LISTED_INDEX,
+                name="codes_icd10_billable_chapter",
+            ),
             # The chapters, in order, for /icd10/ and the chapter filter.
             models.Index(fields=["kind", "position"], name="codes_icd10_kind_position"),
             # One chapter's rows in order of code or description (?chapter=13&sort=...): without
