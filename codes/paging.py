@@ -12,12 +12,13 @@ an index on the sort column answers from that place. Pages that share a block sh
 bookmark.
 
 An order can be read this way when each of its terms is a column of the model's own that is
-never null (the comparison of a row with a null is unknown) and not a boolean, all going the
-same way; others (the CPT index's union, a sort by chapter or by billable) are read as Django
-reads them.
+never null (the comparison of a row with a null is unknown), all going the same way, and not a
+boolean where the database compares rows term by term (SQLite); others (the CPT index's union, a
+sort by chapter) are read as Django reads them.
 """
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import connections
 from django.db.models import F
 from django.db.models.fields.tuple_lookups import (
     Tuple,
@@ -49,6 +50,7 @@ def whole_order(queryset) -> list[str] | None:
     if len(descending) != 1:
         return None
     unique = {c.fields[0] for c in meta.total_unique_constraints if len(c.fields) == 1}
+    rows_compared = connections[queryset.db].features.supports_tuple_lookups
     names, total = [], False
     for term in order:
         name = term.removeprefix("-")
@@ -59,9 +61,10 @@ def whole_order(queryset) -> list[str] | None:
             return None
         if not field.concrete or field.null or field.is_relation:
             return None
-        if field.get_internal_type() == "BooleanField":
-            # Two values: nothing a bookmark finds sooner, and SQLite compares a boolean as
-            # the bare column, which its planner cannot read an index from.
+        if field.get_internal_type() == "BooleanField" and not rows_compared:
+            # SQLite compares rows term by term, and a boolean as the bare column, from which
+            # its planner cannot read an index: past an offset is sooner there. PostgreSQL
+            # compares the rows whole, from the index.
             return None
         names.append(name)
         total = total or field.unique or name in unique  # no two rows alike from there on
