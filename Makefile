@@ -12,7 +12,7 @@ WEB_CONCURRENCY ?= 3
 # axe-core and the Nu Html Checker for the browser tests; npm writes this file on each install.
 BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
 
-.PHONY: run test install migrate loaddata icd10 taxonomies serve bench bench-pages bench-after-save bench-fixed-costs bench-collector bench-check bench-lookup bench-estimate bench-exports bench-icd10 bench-search bench-load lint clean
+.PHONY: run test install migrate loaddata icd10 taxonomies serve bench bench-pages bench-after-save bench-fixed-costs bench-collector bench-check bench-lookup bench-estimate bench-exports bench-icd10 bench-icd10-index bench-search bench-load lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -103,6 +103,10 @@ bench-exports: icd10
 ## ICD-10-CM import time and memory, and index and code page times, on a temporary database
 bench-icd10: install
 	$(LOCAL_KEY) $(BIN)/python bench/icd10.py
+
+## Every filter, sort and depth of the ICD-10-CM index, in-process (see bench/README.md)
+bench-icd10-index: icd10
+	$(LOCAL_KEY) $(BIN)/python bench/icd10_index.py
 
 ## The claim check: one line and 100 lines, with the full ICD-10-CM set (see bench/README.md)
 bench-check: icd10
