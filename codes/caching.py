@@ -48,9 +48,11 @@ def current_version() -> tuple[int, float] | None:
         with db.cursor() as cursor:
             return read_version(cursor, db.vendor)
     # Through the driver's own cursor: Django's wrapper around it took twice as long as the
-    # query (on SQLite, 11 of 15 µs alone). Its errors are still Django's, for the page that
-    # says the database is unavailable.
+    # query (on SQLite, 11 of 15 µs alone). As Django's cursor does, a kept connection that
+    # fails its health check is closed and opened again; errors are still Django's, for the
+    # page that says the database is unavailable.
     try:
+        db.close_if_health_check_failed()
         if db.connection is None:
             db.ensure_connection()
         cursor = db.connection.cursor()

@@ -143,6 +143,25 @@ def test_a_database_error_in_the_version_read_is_djangos_own(monkeypatch, cpt_00
             current_version()
 
 
+def test_the_version_read_opens_again_a_kept_connection_that_fails_its_health_check(
+    monkeypatch, cpt_00620
+):
+    from django.db import connections
+
+    from codes.caching import current_version
+
+    db = connections["default"]
+    expected = current_version()
+    closed = []
+    with monkeypatch.context() as patched:
+        patched.setattr(db, "health_check_enabled", True)
+        patched.setattr(db, "health_check_done", False)  # a new request's first query
+        patched.setattr(db, "is_usable", lambda: False)  # the server went away meanwhile
+        patched.setattr(db, "close", lambda: closed.append(db.connection))
+        assert current_version() == expected
+    assert closed  # closed, to be opened again, rather than a 503
+
+
 def test_pages_are_served_when_the_shared_cache_is_down(client, cpt_00620, settings, caplog):
     settings.CACHES = {
         "default": {
