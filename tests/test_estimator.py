@@ -12,11 +12,14 @@ from html import unescape
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import transaction
 from django.http import QueryDict
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from codes import estimator
+from codes.locking import EditConflict
 from codes.models import ConversionFactor, Payer, PayerRule
 
 pytestmark = pytest.mark.django_db
@@ -385,3 +388,21 @@ def test_the_forms_of_a_content_version_share_their_fields_and_nothing_else(cont
     assert 'value="added-plan"' not in html["payer"]
     later = estimator.EstimateForm(None, figures=estimator.Figures.read())
     assert 'value="added-plan"' in later.html()["payer"]
+
+
+@pytest.mark.parametrize("model", [ConversionFactor, PayerRule])
+def test_factors_and_rules_keep_their_history_refuse_an_older_version_and_are_exported(
+    content, model
+):
+    first = model.objects.order_by("pk").first()
+    second = model.objects.get(pk=first.pk)
+    first.note = "Checked against this year's contract"
+    first.save()
+    assert first.history.latest().note == "Checked against this year's contract"
+    second.note = "Another editor's note"
+    with pytest.raises(EditConflict), transaction.atomic():
+        second.save()
+    out = io.StringIO()
+    call_command("export_content", stdout=out)
+    assert "Checked against this year's contract" in out.getvalue()
+    assert f'"model": "codes.{model._meta.model_name}"' in out.getvalue()

@@ -115,17 +115,17 @@ def test_bookmarks_are_read_once_per_content_version_and_block(
         list(paging.page_rows(codes.order_by(*order)[15:20], order, "2.0")[0])
 
 
-def test_a_deep_page_of_the_icd10_index_is_the_page_django_reads(client, codes, monkeypatch):
+def test_a_deep_page_of_the_icd10_index_is_the_page_django_reads(
+    client, codes, shallow, monkeypatch
+):
     addresses = [
         f"/icd10/codes/?sort={sort}&per_page=5&page={page}"
         for sort in ("description", "-description", "billable", "-code")
         for page in (2, 3, 9, 12, 13)
     ]
-    monkeypatch.setattr(paging, "DEEP_FROM", 10**9)  # OFFSET all the way
-    offset = {address: client.get(address).content for address in addresses}
+    with monkeypatch.context() as patched:
+        patched.setattr(paging, "DEEP_FROM", 10**9)  # OFFSET all the way
+        offset = {address: client.get(address).content for address in addresses}
     cache.clear()
-    monkeypatch.setattr(paging, "DEEP_FROM", 10)
-    monkeypatch.setattr(paging, "STEP", 7)
-    monkeypatch.setattr(paging, "BOOKMARKS", PerVersion(size=64))
     assert {address: client.get(address).content for address in addresses} == offset
     assert b"Z59.3" in offset["/icd10/codes/?sort=description&per_page=5&page=13"]  # the last
