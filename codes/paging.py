@@ -109,6 +109,10 @@ def page_rows(queryset, rows_key, state) -> tuple:
 
 
 def _bookmark(whole, fields: list[str], block: int) -> tuple | None:
-    """The sort values of the row where `block` starts, or None if there is none."""
-    found = list(whole.values_list(*fields)[block * STEP : block * STEP + 1])
-    return tuple(found[0]) if found else None
+    """The sort values of the row where `block` starts, or None if there is none. Read as a
+    page reads its rows, three of them: for one or two rows (LIMIT 1, 2), SQLite's planner
+    read the ICD-10-CM by kind and sorted it (100-200 ms) instead of reading the index of the
+    order (2 ms)."""
+    start = block * STEP
+    found = list(whole.prefetch_related(None)[start : start + 3])
+    return tuple(getattr(found[0], name) for name in fields) if found else None

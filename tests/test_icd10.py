@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from codes import paging
@@ -269,6 +270,20 @@ def test_the_index_reads_its_rows_in_order_from_an_index_of_listed_rows(
         steps = plan(*queryset.query.sql_with_params())
         assert re.search(f"using (index )?({index})", steps, re.I), steps
         assert "sort" not in steps.lower() and "temp b-tree" not in steps.lower(), steps
+
+
+@pytest.mark.parametrize("order", [("description", "pk"), ("-description", "-pk")])
+def test_a_bookmark_is_read_from_the_index_of_its_order(order):
+    """The row a bookmark is read from (codes/paging.py) comes from the index of the order,
+    as a page's rows do: asked for one row, SQLite's planner sorted the whole table."""
+    whole = Icd10Code.objects.listed().order_by(*order)
+    with CaptureQueriesContext(connection) as queries:
+        paging._bookmark(whole, [term.removeprefix("-") for term in order], 49)
+    [query] = queries.captured_queries
+    plan = _sqlite_plan if connection.vendor == "sqlite" else _postgresql_plan
+    steps = plan(query["sql"], ())  # as it ran, its values in it
+    assert re.search("using (index )?codes_icd10_listed_desc", steps, re.I), steps
+    assert "sort" not in steps.lower() and "temp b-tree" not in steps.lower(), steps
 
 
 def _sqlite_plan(sql: str, params) -> str:
