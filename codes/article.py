@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from operator import itemgetter
 
-from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from . import driver
 from .models import (
     ArticleSection,
     BaseUnit,
@@ -173,33 +173,31 @@ def _date(value) -> date | None:
 def load(code: str, *, published_only: bool = True) -> Article:
     """The article of `code`, in two queries. Raises CptCode.DoesNotExist for an unknown code,
     or for one whose article is not published unless `published_only` is false (previews)."""
-    with connection.cursor() as cursor:
-        cursor.execute(CODE + (f" AND {PUBLISHED}" if published_only else ""), [code])
-        row = cursor.fetchone()
-        if row is None:
-            raise CptCode.DoesNotExist(f"No published article for CPT code {code}")
-        cpt = CptCode(
-            id=row[0],
-            code=row[1],
-            title=row[2],
-            service_type=row[3],
-            section=row[4],
-            status=row[5],
-            last_reviewed=_date(row[6]),
-            updated_at=_datetime(row[7]),
-        )
-        if row[8] is not None:
-            cpt.place_of_service = PlaceOfService(id=row[8], code=row[9], name=row[10])
-        base_units = None
-        if row[11] is not None:
-            base_units = BaseUnit(
-                id=row[11], code=code, units=row[12], period=row[13], source=row[14]
-            )
-            base_units.confidence = row[15]
-        cursor.execute(LISTS, [cpt.pk] * LIST_COUNT)
-        lists = defaultdict(list)
-        for kind, _position, _id, *columns in sorted(cursor.fetchall(), key=BY_POSITION):
-            lists[kind].append(columns)
+    where = CODE + (f" AND {PUBLISHED}" if published_only else "")
+    row, list_rows = driver.run(
+        lambda cursor, placeholders: _read(cursor, placeholders, where, code)
+    )
+    if row is None:
+        raise CptCode.DoesNotExist(f"No published article for CPT code {code}")
+    cpt = CptCode(
+        id=row[0],
+        code=row[1],
+        title=row[2],
+        service_type=row[3],
+        section=row[4],
+        status=row[5],
+        last_reviewed=_date(row[6]),
+        updated_at=_datetime(row[7]),
+    )
+    if row[8] is not None:
+        cpt.place_of_service = PlaceOfService(id=row[8], code=row[9], name=row[10])
+    base_units = None
+    if row[11] is not None:
+        base_units = BaseUnit(id=row[11], code=code, units=row[12], period=row[13], source=row[14])
+        base_units.confidence = row[15]
+    lists = defaultdict(list)
+    for kind, _position, _id, *columns in sorted(list_rows, key=BY_POSITION):
+        lists[kind].append(columns)
 
     def linked(kind, url_name):
         return [Linked(c, code_url(url_name, c), name, note) for c, name, note, _, _ in lists[kind]]
@@ -256,6 +254,17 @@ def load(code: str, *, published_only: bool = True) -> Article:
             Change(parse_date(day), summary) for day, summary, _, _, _ in lists["change"]
         ),
     )
+
+
+def _read(cursor, placeholders, sql: str, code: str) -> tuple:
+    """The code's row (None if there is none) and the rows of its lists, through the driver's
+    cursor (codes/driver.py)."""
+    cursor.execute(placeholders(sql), [code])
+    row = cursor.fetchone()
+    if row is None:
+        return None, []
+    cursor.execute(placeholders(LISTS), [row[0]] * LIST_COUNT)
+    return row, cursor.fetchall()
 
 
 def _newest_first(entries):

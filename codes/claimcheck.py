@@ -10,12 +10,11 @@ from datetime import date
 from urllib.parse import urlencode
 
 from django import forms
-from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch
 from django.urls import reverse
 from django.utils.dateparse import parse_date
 
-from . import claims
+from . import claims, driver
 from .caching import per_version
 from .estimator import Figures
 from .formhtml import CONTROLS, FieldsHtml
@@ -412,10 +411,8 @@ def _beneath(headers: list[str]) -> dict[str, tuple[list[str], int]]:
     """
     params = [value for row in ranges for value in row] + [Icd10Code.Kind.CODE, BENEATH]
     found: dict[str, tuple[list[str], int]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for header, code, total in cursor.fetchall():
-            found.setdefault(header, ([], total))[0].append(code)
+    for header, code, total in driver.fetch_all(sql, params):  # the driver's cursor
+        found.setdefault(header, ([], total))[0].append(code)
     return found
 
 

@@ -36,7 +36,6 @@ from inspect import getattr_static
 from itertools import count
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
 from django.db.models import Model
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
@@ -50,6 +49,8 @@ from django.db.models.query import (
 )
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
+
+from . import driver
 
 # Stand-ins for values while a statement compiles: strings no one types (in capitals without
 # spaces around them, which the code fields would make of them), and integers in the range of
@@ -199,9 +200,7 @@ class _Compiled:
         params = list(self.params)
         for at, name, index in self.slots:
             params[at] = values[name] if index is None else values[name][index]
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
+        rows = driver.fetch_all(self.sql, params, self.db)  # the driver's cursor
         if self.width is not None:
             rows = [row[: self.width] for row in rows]
         if self.converters:

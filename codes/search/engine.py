@@ -20,7 +20,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
 from django.utils.safestring import SafeString
 
-from .. import kinds
+from .. import driver, kinds
 from ..caching import PerVersion
 from ..htmltext import escape
 from ..markup import plain
@@ -259,9 +259,7 @@ class SqliteEngine(Engine):
         return "{code title body} : (" + phrases + ")"
 
     def _rows(self, sql: str, params) -> list[tuple]:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+        return driver.fetch_all(sql, params)  # the driver's cursor, as a page's statements
 
     def known(self, queries: list[list[Term]]) -> list[bool]:
         """Whether each query matches anything, in one statement."""
