@@ -53,7 +53,19 @@ class Columns(dict):
     deep copies took 0.1 ms a table."""
 
     def __deepcopy__(self, memo):
-        return {name: copy.copy(column) for name, column in self.items()}
+        return {name: _copy(column) for name, column in self.items()}
+
+
+def _copy(column):
+    """`copy.copy(column)` for a column, whose class defines no copying of its own: a new
+    instance with the same attributes, without copy's reduce protocol (a quarter of the
+    time)."""
+    kind = type(column)
+    if kind.__reduce_ex__ is not object.__reduce_ex__ or hasattr(kind, "__copy__"):
+        return copy.copy(column)
+    new = object.__new__(kind)
+    new.__dict__.update(column.__dict__)
+    return new
 
 
 class KeptOrderingData(TableQuerysetData):

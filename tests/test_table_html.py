@@ -282,3 +282,26 @@ def test_the_order_a_table_reads_from_its_queryset_is_django_tables2s_own(conten
             assert isinstance(table.data, tables.KeptOrderingData)
             assert table.data.ordering == TableQuerysetData.ordering.fget(table.data), order
     assert tuple(tables.ModifierTable(rows.order_by("-name")).order_by) == ("-name",)
+
+
+def _table_classes(base=tables.Table):
+    for kind in base.__subclasses__():
+        yield kind
+        yield from _table_classes(kind)
+
+
+@pytest.mark.parametrize("table_class", sorted(set(_table_classes()), key=lambda k: k.__name__))
+def test_each_table_has_its_own_copy_of_its_columns(table_class):
+    """Columns are copied for each table as copy.copy copies them (tables.Columns): the same
+    attributes, other objects, so that hiding a column in one table hides it nowhere else."""
+    first, second = table_class([]), table_class([])
+    for name, declared in table_class.base_columns.items():
+        column = first.columns[name].column
+        assert column is not declared and type(column) is type(declared)
+        # What the table's column sets for itself (django-tables2's BoundColumn): its accessor.
+        assert column.accessor == (declared.accessor or name)
+        assert {**vars(column), "accessor": None} == {**vars(declared), "accessor": None}
+    name = next(iter(table_class.base_columns))
+    first.columns.hide(name)
+    assert not first.columns[name].visible
+    assert second.columns[name].visible and table_class([]).columns[name].visible
