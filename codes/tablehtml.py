@@ -103,12 +103,16 @@ class QueryString:
         return escape_html("?" + "&".join(part for part in parts if part))
 
 
-# Signatures by function (a method's by its function, whatever the table or column it is bound
-# to): reading one took 30 µs, and every table read those of all its columns.
+# What a function's signature says of its calls (`_analysis`), by function (a method's by its
+# function, whatever the table or column it is bound to): reading one took 30 µs, and every
+# table read those of all its columns.
 _SIGNATURES: dict = {}
 
 
-def _signature(function) -> tuple:
+def _analysis(function) -> tuple:
+    """(the names of the cell's arguments it takes, or None for any; whether it is called at
+    all; the key of its QUICK call, or None), from its signature: a function asking for an
+    argument that cells do not have is not called."""
     key = (getattr(function, "__func__", function), hasattr(function, "__self__"))
     try:
         return _SIGNATURES[key]
@@ -116,7 +120,12 @@ def _signature(function) -> tuple:
         pass
     if len(_SIGNATURES) > 4096:  # functions made afresh for each table would never repeat
         _SIGNATURES.clear()
-    _SIGNATURES[key] = found = signature(function)
+    names, catch_all = signature(function)
+    quick = None
+    if not catch_all and set(names) <= {"value", "record"}:
+        quick = tuple(sorted(names))
+    called = catch_all or all(name in CELL_ARGUMENTS for name in names)
+    _SIGNATURES[key] = found = (None if catch_all else names, called, quick)
     return found
 
 
@@ -126,15 +135,10 @@ class Call:
 
     def __init__(self, function):
         self.function = function
-        names, catch_all = _signature(function)
-        self.names = None if catch_all else names
-        # A function asking for an argument that cells do not have is not called.
-        self.callable = catch_all or all(name in CELL_ARGUMENTS for name in names)
+        self.names, self.callable, quick = _analysis(function)
         # A function of the value and the record (most render methods and links) is called
         # with them directly, `quick(value, record)`, without the dictionary of every argument.
-        self.quick = None
-        if not catch_all and set(names) <= {"value", "record"}:
-            self.quick = QUICK[tuple(sorted(names))](function)
+        self.quick = None if quick is None else QUICK[quick](function)
 
     def __call__(self, arguments: dict):
         if self.names is None:
@@ -166,6 +170,7 @@ class Shape:
         self.accessor = A(column.accessor)
         path, _, self.remainder = self.accessor.rpartition(self.accessor.SEPARATOR)
         self.simple = _simple(self.accessor)
+        self.bits = tuple(self.accessor.bits)
         self.path = A(path)
         self.display = f"get_{self.remainder}_display"  # a field with choices: its label
         self.fields = {}  # model field of the accessor, by the record's class
@@ -216,11 +221,16 @@ class Cells:
         # (`_reader`): a record's class is the same from row to row.
         self.record_class, self.read = None, None
         self.url = Call(column.link.url) if self.url_link else None
-        attrs = {**table.attrs, **column.column.attrs}
-        td = attrs.get("td", attrs.get("cell", {}))
-        # Attributes given as functions of the record or value are worked out cell by cell.
-        self.td = None if any(callable(v) for v in td.values()) else attributes(column_attrs["td"])
-        self.start = f"{TD}{self.td}>"
+        kept = _KEPT_HTML.get(id(column_attrs))
+        if kept is not None and kept[0] is column_attrs:
+            self.td, self.start = kept[2], kept[3]
+        else:
+            attrs = {**table.attrs, **column.column.attrs}
+            td = attrs.get("td", attrs.get("cell", {}))
+            # Attributes given as functions of the record or value are worked out cell by cell.
+            callables = any(callable(v) for v in td.values())
+            self.td = None if callables else attributes(column_attrs["td"])
+            self.start = f"{TD}{self.td}>"
         self.writer = None  # chosen with the reader (`_writer`)
 
     def field(self, record):
@@ -323,6 +333,8 @@ class Cells:
         as django-tables2 follows it (`_value`)."""
         name = self.simple
         if name is None:
+            if isinstance(record, models.Model) and self.labels(record) is None:
+                return self._walk
             return self._value
         if type(record) is dict:
             return lambda record: record.get(name)  # a missing item is None, as resolve's
@@ -346,6 +358,22 @@ class Cells:
             return value
 
         return attribute
+
+    def _walk(self, record):
+        """`_value` for a path (cpt__code) from a model instance through others, attribute by
+        attribute: what Accessor.resolve finds after trying each step as a dictionary's key
+        (an exception at every step, most of the time of a linked-codes table's cells). A
+        step it would call, or one that is not there, is left to `_value`."""
+        value = record
+        for bit in self.bits:
+            if not isinstance(value, models.Model):
+                return self._value(record)
+            value = getattr(value, bit, MISSING)
+            if value is None:
+                return None
+            if value is MISSING or callable(value):
+                return self._value(record)
+        return value
 
     def _value(self, record):
         """The value as django-tables2 reads it, whatever the record and the accessor."""
@@ -464,6 +492,9 @@ def _render(table, request) -> SafeString:
 # table's and a column's attributes that they come from.
 _ATTRS: dict = {}
 CELL_ATTRS = ("th", "td", "tf", "cell")
+# The HTML of the <th> and <td> attributes of kept column attributes, by their id:
+# (attributes, th, td, the start of a cell).
+_KEPT_HTML: dict = {}
 
 
 def _column_attrs(table, column) -> dict:
@@ -486,8 +517,11 @@ def _column_attrs(table, column) -> dict:
         return column.attrs
     if len(_ATTRS) >= 4096:
         _ATTRS.clear()
+        _KEPT_HTML.clear()
     attrs = column.attrs
     _ATTRS[key] = (column.column.attrs, attrs)
+    td = attributes(attrs["td"])
+    _KEPT_HTML[id(attrs)] = (attrs, attributes(attrs["th"]), td, f"{TD}{td}>")
     return attrs
 
 
@@ -504,7 +538,7 @@ def _caption(table) -> str:
 def _thead(table, columns, attrs, request) -> str:
     """The column headings: a link that sorts by each sortable column, keeping the query."""
     cells = []
-    sort_link = QueryString(request, table.prefixed_order_by_field)
+    sort_link = None  # made for the first sortable column
     for column, column_attrs in zip(columns, attrs, strict=True):
         sort = ""
         if column.is_ordered:
@@ -512,12 +546,16 @@ def _thead(table, columns, attrs, request) -> str:
             sort = f' aria-sort="{order}"'
         header = text(column.header)
         if column.orderable:
+            if sort_link is None:
+                sort_link = QueryString(request, table.prefixed_order_by_field)
             href = sort_link(column.order_by_alias.next)
             header = f'<a href="{href}">{header}<span class="visually-hidden"> (sort)</span></a>'
-        cells.append(
-            f'{NL[6]}<th scope="col" {attributes(column_attrs["th"])}{sort}>'
-            f"{NL[8]}{header}{NL[6]}</th>{NL[4]}"
-        )
+        kept = _KEPT_HTML.get(id(column_attrs))
+        if kept is not None and kept[0] is column_attrs:
+            th = kept[1]
+        else:
+            th = attributes(column_attrs["th"])
+        cells.append(f'{NL[6]}<th scope="col" {th}{sort}>{NL[8]}{header}{NL[6]}</th>{NL[4]}')
     return f"{NL[2]}<thead>{NL[4]}<tr>{NL[4]}{''.join(cells)}{NL[4]}</tr>{NL[2]}</thead>{NL[2]}"
 
 

@@ -3,6 +3,7 @@ caption (templates/django/_table.html). Cells write counts, money and units with
 downloads get the raw values."""
 
 import copy
+from functools import lru_cache
 
 import django_tables2 as tables
 from django.conf import settings
@@ -68,6 +69,12 @@ def _copy(column):
     return new
 
 
+@lru_cache(maxsize=1024)
+def _caption_id(caption: str) -> str:
+    """The id of a table's caption: the same captions come back page after page."""
+    return f"{slugify(caption) or 'table'}-caption"
+
+
 class KeptOrderingData(TableQuerysetData):
     """A queryset's rows for a table, with `ordering` (the columns by which the queryset is
     already ordered, which django-tables2 works out for every table it makes: 25-50 µs) kept by
@@ -117,7 +124,7 @@ class Table(tables.Table):
     @property
     def name_id(self) -> str:
         """The id of what names the table: its section's heading, or its caption."""
-        return self.heading_id or f"{slugify(self.caption) or 'table'}-caption"
+        return self.heading_id or _caption_id(self.caption)
 
     def as_html(self, request):
         """The table as templates/django/_table.html writes it, written in Python

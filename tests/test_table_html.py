@@ -19,7 +19,7 @@ from django_tables2.data import TableQuerysetData
 from django_tables2.rows import BoundRow
 
 from codes import formhtml, kinds, tablehtml, tables
-from codes.models import Modifier
+from codes.models import CptCode, Modifier
 
 from .conftest import PAGE_KINDS, prepare_page
 
@@ -305,3 +305,37 @@ def test_each_table_has_its_own_copy_of_its_columns(table_class):
     first.columns.hide(name)
     assert not first.columns[name].visible
     assert second.columns[name].visible and table_class([]).columns[name].visible
+
+
+def test_paths_into_model_instances_are_read_as_the_template_reads_them(content, monkeypatch):
+    """A path (cpt__code) read attribute by attribute (tablehtml.Cells._walk) gives what
+    django-tables2's Accessor.resolve gives: through a relation that may be empty, a step that
+    is a method (called), a step that is not there (the default)."""
+    from django_tables2.utils import Accessor
+
+    from codes.models import CptModifier
+
+    class PathsTable(tables.Table):
+        code = django_tables2.Column("Code", accessor="cpt__code")
+        place = django_tables2.Column("POS", accessor="cpt__place_of_service__code", default="-")
+        address = django_tables2.Column("Address", accessor="cpt__get_absolute_url")
+        missing = django_tables2.Column("Missing", accessor="cpt__no_such", default="none")
+
+    CptModifier.objects.filter(pk=CptModifier.objects.order_by("pk")[0].pk).update(
+        cpt=CptCode.objects.create(code="99999", title="No place", status="draft")
+    )
+    rows = CptModifier.objects.select_related("cpt__place_of_service").order_by("pk")
+    request = RequestFactory().get("/")
+    ours, reference = PathsTable(rows), PathsTable(rows)
+    resolved = []
+    real_resolve = Accessor.resolve
+
+    def counted(accessor, *args, **kwargs):
+        resolved.append(str(accessor))
+        return real_resolve(accessor, *args, **kwargs)
+
+    monkeypatch.setattr(Accessor, "resolve", counted)
+    html = tablehtml.render(ours, request)
+    assert "cpt__code" not in resolved and "cpt__place_of_service__code" not in resolved
+    assert html == django_tables2.Table.as_html(reference, request)
+    assert "/codes/00620/" in html and ">-</td>" in html and ">none</td>" in html
