@@ -138,3 +138,30 @@ def test_sources_print_as_links_or_escaped_citations():
         '<a href="https://example.org/a?b=1">example.org/a?b=1</a> (billable)',
         "&lt;i&gt;CMS manual&lt;/i&gt; ch. 12",
     ]
+
+
+def test_choice_labels_are_djangos_whatever_the_value():
+    """get_<field>_display() reads labels kept per field (NaturalKeyModel._get_FIELD_display):
+    the same text as Django's own for every choice of every content model, and an unknown value
+    as it is."""
+    from django.apps import apps
+    from django.db.models import Model
+
+    from codes.models.base import NaturalKeyModel
+
+    checked = 0
+    for model in apps.get_app_config("codes").get_models():
+        if not issubclass(model, NaturalKeyModel):
+            continue
+        for field in model._meta.concrete_fields:
+            if not field.choices:
+                continue
+            display = getattr(model, f"get_{field.name}_display")
+            for value in [*(value for value, _ in field.flatchoices), "not-a-choice", None]:
+                record = model(**{field.attname: value})
+                assert display(record) == Model._get_FIELD_display(record, field)
+                checked += 1
+            assert getattr(model(), f"get_{field.name}_display").func.__func__ is (
+                NaturalKeyModel._get_FIELD_display
+            )
+    assert checked > 20
