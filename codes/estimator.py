@@ -20,7 +20,7 @@ from django.utils import dateformat, timezone
 from . import payment
 from .caching import PerVersion, per_version
 from .formhtml import FieldsHtml
-from .forms import Form, SharedFields, set_choices
+from .forms import Form, IsoDateField, SharedFields, set_choices
 from .models import BaseUnit, ConversionFactor, Modifier, Payer, QualifyingCircumstance
 
 PHYSICAL_STATUS = [f"P{n}" for n in range(1, 7)]
@@ -146,7 +146,7 @@ class EstimateForm(FieldsHtml, Form):
             "invalid_choice": "There is no payer “%(value)s” on cptref.",
         },
     )
-    dos = forms.DateField(
+    dos = IsoDateField(
         required=False,
         label="Date of service",
         help_text="Empty: today.",

@@ -43,3 +43,37 @@ def test_a_filter_forms_empty_label_is_its_own_fields(content):
     assert list(first.fields["chapter"].choices)[0] == ("", "Every chapter")
     assert list(second.fields["chapter"].choices)[0] == ("", "Any chapter")
     assert ("13", "13 Musculo") in list(second.fields["chapter"].choices)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-03-02",
+        " 2026-03-02 ",
+        "2024-02-29",
+        "2026-02-30",
+        "2026-3-2",
+        "03/02/2026",
+        "20260302",
+        "2026-W10-1",
+        "2026-03-02T10:00",
+        "",
+        "not a date",
+        "0000-01-01",
+    ],
+)
+def test_a_date_is_read_as_djangos_date_field_reads_it(text):
+    """codes/forms.py IsoDateField reads a date input's form itself and leaves the rest to
+    Django: the same date, or the same error, as forms.DateField."""
+    from django import forms as django_forms
+    from django.core.exceptions import ValidationError
+
+    from codes.forms import IsoDateField
+
+    def read(field):
+        try:
+            return field.clean(text)
+        except ValidationError as error:
+            return error.messages
+
+    assert read(IsoDateField(required=False)) == read(django_forms.DateField(required=False))
