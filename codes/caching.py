@@ -23,7 +23,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
-from . import driver, version_listener
+from . import dates, driver, version_listener
 from .paths import prefix_known
 from .versioning import read_version
 
@@ -53,7 +53,9 @@ def cached_page(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        with prefix_known():  # the page's links read the script prefix once (codes/paths.py)
+        # The page's links read the script prefix once (codes/paths.py), its dates the language
+        # and time zone (codes/dates.py).
+        with prefix_known(), dates.known():
             return _cached(view, request, *args, **kwargs)
 
     return wrapper
