@@ -1,9 +1,7 @@
 from functools import lru_cache
 
-from django.urls import get_script_prefix
-
 from . import kinds
-from .paths import code_url
+from .paths import code_url, script_prefix
 
 
 @lru_cache(maxsize=16)
@@ -27,4 +25,4 @@ def _links(prefix: str) -> dict:
 
 def site_nav(request):
     """The header's search and links to the code-set indexes, on every page."""
-    return _links(get_script_prefix())
+    return _links(script_prefix())  # read once for the page (codes/paths.py)

@@ -28,9 +28,10 @@ _known = threading.local()
 @contextmanager
 def prefix_known():
     """Within it, `code_url` reads the script prefix once: get_script_prefix() reads a context
-    variable through asgiref's Local (1 µs), and a table's links asked for it in every row."""
+    variable through asgiref's Local (1 µs), and a table's links asked for it in every row.
+    Within another, the prefix read by the outer one serves."""
     before = getattr(_known, "prefix", None)
-    _known.prefix = get_script_prefix()
+    _known.prefix = before or get_script_prefix()
     try:
         yield
     finally:
@@ -63,13 +64,14 @@ def canonical_address(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        match = request.resolver_match
-        canonical = code_url(match.view_name, *match.captured_kwargs.values())
-        if request.path != canonical:
-            query = request.META.get("QUERY_STRING", "")
-            return HttpResponsePermanentRedirect(
-                f"{canonical}?{iri_to_uri(query)}" if query else canonical
-            )
-        return view(request, *args, **kwargs)
+        with prefix_known():  # and for the page, if it is the canonical one
+            match = request.resolver_match
+            canonical = code_url(match.view_name, *match.captured_kwargs.values())
+            if request.path != canonical:
+                query = request.META.get("QUERY_STRING", "")
+                return HttpResponsePermanentRedirect(
+                    f"{canonical}?{iri_to_uri(query)}" if query else canonical
+                )
+            return view(request, *args, **kwargs)
 
     return wrapper

@@ -239,3 +239,22 @@ def test_a_table_links_under_the_script_prefix_it_is_written_under(content, monk
         assert paths.code_url("codes:modifier-detail", "QS") == "/changed/modifiers/QS/"
     finally:
         set_script_prefix("/")
+
+
+def test_a_page_reads_the_script_prefix_once(client, content, monkeypatch):
+    """The canonical address check, the page's links, its tables' and the header's all use the
+    prefix read once (paths.prefix_known, within another one too)."""
+    from codes import paths
+
+    reads = []
+    real = paths.get_script_prefix
+
+    def counted():
+        reads.append(1)
+        return real()
+
+    monkeypatch.setattr(paths, "get_script_prefix", counted)
+    for address in ("/modifiers/QS/", "/modifiers/"):
+        reads.clear()
+        assert client.get(address).status_code == 200
+        assert len(reads) == 1, address
