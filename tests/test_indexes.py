@@ -343,3 +343,29 @@ def test_the_icd10_index_sorts_by_chapter_then_code(client, db, numbered_in_orde
     assert codes_in(ascending, "icd10") == ["A01.0", "B02.1", "A99.9", "C00.0"]
     descending = client.get("/icd10/codes/?sort=-chapter")
     assert codes_in(descending, "icd10") == ["C00.0", "A99.9", "B02.1", "A01.0"]
+
+
+def test_the_forms_of_a_version_share_their_fields_and_nothing_else(client, rf, tree):
+    """The form class made for a content version sets its fields up once (their <select>s
+    written by codes/formhtml.py) and its forms share them (codes/filters.py FilterForm.shared);
+    what one request typed or got wrong never reaches the next."""
+    from codes.formhtml import Select
+    from codes.forms import SharedFields
+
+    request = rf.get("/icd10/codes/")
+    request.content_state = "shared-fields"
+    first, second = (
+        Icd10Filter(data, request=request) for data in ({"chapter": "99"}, {"chapter": "13"})
+    )
+    assert type(first.form) is type(second.form)
+    assert isinstance(type(first.form).base_fields, SharedFields)
+    assert first.form.fields["chapter"] is second.form.fields["chapter"]
+    assert type(first.form.fields["chapter"].widget) is Select
+    assert not first.is_valid() and second.is_valid()
+    assert "chapter" in first.form.errors and not second.form.errors
+    assert 'value="13" selected' in str(second.form["chapter"])
+    assert "selected" not in str(first.form["chapter"]).replace('value="" selected', "")
+    wrong = client.get("/icd10/codes/", {"chapter": "99"}).content.decode()
+    right = client.get("/icd10/codes/", {"chapter": "13"}).content.decode()
+    assert "Some filters were not understood" in wrong
+    assert "Some filters were not understood" not in right and 'value="13" selected' in right
