@@ -190,7 +190,7 @@ class _Compiled:
         self.model = info["model"]
         self.start, self.end = info["select_fields"][0], info["select_fields"][-1] + 1
         self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
-        self.related = get_related_populators(info, select, self.db)
+        self.related = [_populator(one) for one in get_related_populators(info, select, self.db)]
         self.annotations = compiler.annotation_col_map
         self.plain = _plain(self.model, self.init_list)
 
@@ -232,6 +232,46 @@ class _Compiled:
 
 
 _new = object.__new__
+
+
+def _populator(populator):
+    """Django's RelatedPopulator, or for a model whose records may be made plainly (`_plain`)
+    one that makes them so."""
+    if _plain(populator.model_cls, populator.init_list):
+        return PlainPopulator(populator)
+    return populator
+
+
+class PlainPopulator:
+    """RelatedPopulator.populate (select_related's records), each record made as `run` makes
+    its rows, rather than through Model.__init__ (a fifth of a record page's statements)."""
+
+    def __init__(self, populator):
+        self.django = populator
+        self.model = populator.model_cls
+        self.related = [_populator(one) for one in populator.related_populators]
+
+    def populate(self, row, from_obj):
+        django, model = self.django, self.model
+        if pre_init.has_listeners(model) or post_init.has_listeners(model):
+            return django.populate(row, from_obj)
+        if django.reorder_for_init:
+            values = django.reorder_for_init(row)
+        else:
+            values = row[django.cols_start : django.cols_end]
+        obj = None
+        if values[django.pk_idx] is not None:
+            obj = _new(model)
+            state = ModelState()
+            state.adding, state.db = False, django.db
+            obj.__dict__.update(zip(django.init_list, values, strict=True), _state=state)
+            for populator in self.related:
+                populator.populate(row, obj)
+        django.local_setter(from_obj, obj)
+        if obj is not None:
+            django.remote_setter(obj, from_obj)
+
+
 # Django's descriptors of a field, under which a value set in __dict__ reads as one that
 # Model.__init__ set (a foreign key's also forgets the related record it cached: none yet).
 PLAIN_FIELDS = (DeferredAttribute, ForeignKeyDeferredAttribute)

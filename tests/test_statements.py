@@ -172,3 +172,53 @@ def test_instances_are_made_as_from_db_makes_them(content, monkeypatch):
     # A model of its own __init__ is made by it.
     monkeypatch.setattr(Icd10Code, "__init__", lambda self, *args: Model.__init__(self, *args))
     assert not _plain(Icd10Code, ["code"])
+
+
+def test_related_records_are_made_as_from_db_makes_them(content):
+    """select_related's records (statements.PlainPopulator), through two relations, one of
+    them empty, and a reverse one-to-one: the same fields and state as Django's, each cached on
+    both sides as Django caches it; a listener of post_init hears of every one."""
+    from codes.models import PlaceOfService
+    from codes.statements import PlainPopulator
+
+    CptModifier.objects.filter(pk=CptModifier.objects.order_by("pk")[0].pk).update(
+        cpt=CptCode.objects.create(code="99999", title="No place", status="draft")
+    )
+    rows = CptModifier.objects.select_related("cpt__place_of_service").order_by("pk")
+    kept = KeptRows()
+    made, expected = kept.rows(rows, "related"), list(rows)
+    (compiled,) = kept.local.compiled.values()
+    assert [type(one) for one in compiled.related] == [PlainPopulator]
+    assert compiled.related[0].related and type(compiled.related[0].related[0]) is PlainPopulator
+
+    def plain(record):
+        return {k: v for k, v in vars(record).items() if k != "_state"}
+
+    places = set()
+    for mine, django in zip(made, expected, strict=True):
+        with pytest.MonkeyPatch.context() as patched:  # no query may be needed to follow them
+            patched.setattr(CptCode.objects, "get", lambda **kw: pytest.fail("queried"))
+            assert plain(mine.cpt) == plain(django.cpt)
+            assert (mine.cpt._state.adding, mine.cpt._state.db) == (False, "default")
+            place = mine.cpt.place_of_service
+        assert (place and plain(place)) == (
+            django.cpt.place_of_service and plain(django.cpt.place_of_service)
+        )
+        places.add(place)
+    assert None in places and len(places) > 1
+    payers = Statement(
+        lambda slug: Payer.objects.select_related("anesthesia_rule").filter(slug=slug)
+    )
+    (medicare,) = payers(slug="medicare")
+    assert medicare.anesthesia_rule.payer is medicare  # the reverse one-to-one, both ways
+    seen = []
+
+    def heard(sender, instance, **kwargs):
+        seen.append(instance.code)
+
+    post_init.connect(heard, sender=PlaceOfService)
+    try:
+        kept.rows(rows, "related")
+    finally:
+        post_init.disconnect(heard, sender=PlaceOfService)
+    assert sorted(seen) == sorted(p.code for p in places if p)
