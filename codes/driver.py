@@ -5,7 +5,7 @@ transaction, logs the query under DEBUG, calls the execute wrappers, translates 
 SQLite, rewrites the SQL's %s into ? at every call (a regular expression over the whole
 statement). For the few small queries of a page that took longer than the queries themselves:
 on this project's machine 75 µs through Django's cursor against 29 µs through the driver's for
-a record by its code (bench/README.md § What every request pays). Here the same checks are
+a record by its code (2026-12, measured in-process). Here the same checks are
 made once, the SQL is rewritten once per statement, and the driver's cursor runs it.
 
 Django's cursor is still used whenever someone watches the queries (DEBUG, a test counting
