@@ -25,6 +25,7 @@ from django.utils.http import http_date
 
 from . import dates, driver, version_listener
 from .paths import prefix_known
+from .tablehtml import page_tables
 from .versioning import read_version
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,9 @@ def cached_page(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         # The page's links read the script prefix once (codes/paths.py), its dates the language
-        # and time zone (codes/dates.py).
-        with prefix_known(), dates.known():
+        # and time zone (codes/dates.py); its tables are taken apart once it is written
+        # (codes/tables.py).
+        with prefix_known(), dates.known(), page_tables():
             return _cached(view, request, *args, **kwargs)
 
     return wrapper

@@ -12,6 +12,8 @@ render method marks safe stays as it is, everything else is escaped. The whitesp
 tags is the templates' own, so that the comparison can be byte for byte.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from itertools import count
 from urllib.parse import quote_plus
 
@@ -78,6 +80,31 @@ def attributes(attrs: dict) -> str:
         if value is not None and key not in AttributeDict.blacklist:
             pairs.append(f'{escaped(key)}="{escaped(value)}"')
     return " ".join(pairs)
+
+
+# The tables made while a page is written, if one is (`page_tables`).
+_PAGE_TABLES: ContextVar[list | None] = ContextVar("page_tables", default=None)
+
+
+@contextmanager
+def page_tables():
+    """The tables made inside (`made`) are released (codes/tables.py Table.release) when it
+    ends, their page written: codes/caching.py cached_page wraps each page in it."""
+    tables = []
+    token = _PAGE_TABLES.set(tables)
+    try:
+        yield
+    finally:
+        _PAGE_TABLES.reset(token)
+        for table in tables:
+            table.release()
+
+
+def made(table) -> None:
+    """Note a table made for the page being written, if one is."""
+    tables = _PAGE_TABLES.get()
+    if tables is not None:
+        tables.append(table)
 
 
 class QueryString:
@@ -296,6 +323,12 @@ class Cells:
     def _choose(self, record):
         self.record_class, self.read = type(record), self._reader(record)
         self.writer = self._writer()
+
+    def release(self):
+        """Let go of the reader and writer chosen for the rows, once they are written: each is a
+        function of these cells (a closure or a bound method), held by them, a cycle that only
+        the garbage collector would free, and with it the table and its records."""
+        self.record_class = self.read = self.writer = None
 
     def _writer(self):
         """A function that writes the cell of a record (`write`) in fewer steps, for the cells
@@ -598,6 +631,9 @@ def _tbody(table, columns, attrs) -> str:
         for cell in cells:
             html.append(cell.write(row, record))
         html.append(f"{NL[20]}</tr>{NL[20]}{NL[16]}")
+        # A BoundRow and its CellAccessor refer to each other: a cycle, holding the table, for
+        # the garbage collector (see tables.Table.release). The row is written.
+        row.__dict__.pop("cells", None)
         if records is not None and all(cell.writer is not None for cell in cells):
             writers, kind = [cell.writer for cell in cells], type(record)
     if not rows:
@@ -607,6 +643,8 @@ def _tbody(table, columns, attrs) -> str:
             html.append(f"{NL[20]}{NL[20]}{empty}{NL[20]}{NL[20]}")
         html.append(NL[16])
     html.append(f"{NL[16]}</tbody>{NL[12]}")
+    for cell in cells or ():
+        cell.release()
     return "".join(html)
 
 
