@@ -32,8 +32,6 @@ class FilterForm(Form):
     shared by its forms (`shared`), which never change them."""
 
     def __init__(self, *args, **kwargs):
-        # Django's default, without reading the active language for it (asgiref's Local).
-        kwargs.setdefault("label_suffix", ":")
         super().__init__(*args, **kwargs)
         for field in self.fields.values():  # fields not shared (`shared`) are the form's own
             if type(field.widget) is forms.Select:

@@ -77,3 +77,30 @@ def test_a_date_is_read_as_djangos_date_field_reads_it(text):
             return error.messages
 
     assert read(IsoDateField(required=False)) == read(django_forms.DateField(required=False))
+
+
+def test_the_sites_forms_take_djangos_label_suffix_without_reading_the_language(
+    content, monkeypatch
+):
+    """Django's forms ask gettext for their label suffix, each time (the active language is read
+    through asgiref's Local); the site's forms, all in English, take Django's default as it is."""
+    from django.forms import forms as django_forms
+
+    from codes import estimator
+
+    asked = []
+    monkeypatch.setattr(django_forms, "_", lambda text: asked.append(text) or text)
+    assert forms.Form().label_suffix == ":" and asked == [":"]  # Django's way asks
+    asked.clear()
+    request = RequestFactory().get("/icd10/codes/")
+    request.content_state = None
+    made = [
+        StatusForm(None),
+        estimator.EstimateForm({"minutes": "60"}, figures=estimator.figures(None)),
+        filters.Icd10Filter({}, request=request).form,
+    ]
+    assert [form.label_suffix for form in made] == [":"] * 3
+    assert [str(form["minutes"].label_tag()) for form in made[1:2]] == [
+        '<label for="id_minutes">Anesthesia time, in minutes:</label>'
+    ]
+    assert asked == []
