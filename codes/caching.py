@@ -23,9 +23,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
-from . import dates, driver, version_listener
+from . import dates, driver, pageparts, version_listener
 from .paths import prefix_known
-from .tablehtml import page_tables
 from .versioning import read_version
 
 logger = logging.getLogger(__name__)
@@ -55,9 +54,9 @@ def cached_page(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         # The page's links read the script prefix once (codes/paths.py), its dates the language
-        # and time zone (codes/dates.py); its tables are taken apart once it is written
-        # (codes/tables.py).
-        with prefix_known(), dates.known(), page_tables():
+        # and time zone (codes/dates.py); its tables and forms are taken apart once it is
+        # written (codes/pageparts.py).
+        with prefix_known(), dates.known(), pageparts.written():
             return _cached(view, request, *args, **kwargs)
 
     return wrapper

@@ -6,7 +6,9 @@ import copy
 import django_filters
 from django import forms
 from django.db.models import Subquery
+from django_filters.filters import FilterMethod
 
+from . import pageparts
 from .caching import per_version
 from .formhtml import Select
 from .forms import Form, SharedFields
@@ -88,6 +90,19 @@ class FilterSet(django_filters.FilterSet, metaclass=FilterSetMetaclass):
 
     class Meta:
         form = FilterForm
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        pageparts.made(self)  # released once its page is written
+
+    def release(self):
+        """Take back what refers to the filter set from its filters (codes/pageparts.py): each
+        filter's `parent`, and the FilterMethod that calls its method, which refers to the
+        filter."""
+        for one in self.filters.values():
+            one.__dict__.pop("parent", None)
+            if isinstance(one.__dict__.get("filter"), FilterMethod):
+                del one.filter
 
     def get_form_class(self):
         """The form class of the filters, made once per content version: django-filter makes a

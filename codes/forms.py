@@ -13,8 +13,11 @@ import datetime
 import re
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.forms import DeclarativeFieldsMetaclass
 from django.forms.widgets import ChoiceWidget
+
+from . import pageparts
 
 
 class Fields(dict):
@@ -94,6 +97,18 @@ class Form(forms.BaseForm, metaclass=FieldsMetaclass):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", ":")
         super().__init__(*args, **kwargs)
+        pageparts.made(self)  # released once its page is written
+
+    def release(self):
+        """Let go of the bound fields, each of which refers to the form, and of the errors'
+        tracebacks (codes/pageparts.py): a ValidationError that a method raised keeps the frames
+        it passed through, the request's among them, and is in its own list of errors."""
+        self._bound_fields_cache.clear()
+        for errors in (self._errors or {}).values():
+            for error in errors.data:
+                if isinstance(error, ValidationError):
+                    error.__traceback__ = None
+        self._errors = None
 
 
 # A date as a date input sends it: four digits, a dash, two, a dash, two.

@@ -12,8 +12,6 @@ render method marks safe stays as it is, everything else is escaped. The whitesp
 tags is the templates' own, so that the comparison can be byte for byte.
 """
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from itertools import count
 from urllib.parse import quote_plus
 
@@ -32,7 +30,7 @@ from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.columns.manytomanycolumn import ManyToManyColumn
 from django_tables2.rows import BoundRow, BoundRows
 from django_tables2.templatetags.django_tables2 import table_page_range
-from django_tables2.utils import A, AttributeDict, signature
+from django_tables2.utils import A, AttributeDict, OrderBy, signature
 
 from . import numbers, paths
 from .htmltext import escape as escape_html
@@ -80,31 +78,6 @@ def attributes(attrs: dict) -> str:
         if value is not None and key not in AttributeDict.blacklist:
             pairs.append(f'{escaped(key)}="{escaped(value)}"')
     return " ".join(pairs)
-
-
-# The tables made while a page is written, if one is (`page_tables`).
-_PAGE_TABLES: ContextVar[list | None] = ContextVar("page_tables", default=None)
-
-
-@contextmanager
-def page_tables():
-    """The tables made inside (`made`) are released (codes/tables.py Table.release) when it
-    ends, their page written: codes/caching.py cached_page wraps each page in it."""
-    tables = []
-    token = _PAGE_TABLES.set(tables)
-    try:
-        yield
-    finally:
-        _PAGE_TABLES.reset(token)
-        for table in tables:
-            table.release()
-
-
-def made(table) -> None:
-    """Note a table made for the page being written, if one is."""
-    tables = _PAGE_TABLES.get()
-    if tables is not None:
-        tables.append(table)
 
 
 class QueryString:
@@ -574,14 +547,20 @@ def _thead(table, columns, attrs, request) -> str:
     sort_link = None  # made for the first sortable column
     for column, column_attrs in zip(columns, attrs, strict=True):
         sort = ""
-        if column.is_ordered:
-            order = "descending" if column.order_by_alias.is_descending else "ascending"
+        # BoundColumn.order_by_alias, without its `next`, which it sets to itself when the
+        # column is not sorted: a reference cycle for the garbage collector, one a column.
+        alias = OrderBy((table.order_by or {}).get(column.name, column.name))
+        ordered = column.is_ordered
+        if ordered:
+            order = "descending" if alias.is_descending else "ascending"
             sort = f' aria-sort="{order}"'
         header = text(column.header)
         if column.orderable:
             if sort_link is None:
                 sort_link = QueryString(request, table.prefixed_order_by_field)
-            href = sort_link(column.order_by_alias.next)
+            # order_by_alias.next: sorted, the other way; else as the column says it starts.
+            turn = ordered or column.column.initial_sort_descending
+            href = sort_link(alias.opposite if turn else alias)
             header = f'<a href="{href}">{header}<span class="visually-hidden"> (sort)</span></a>'
         kept = _KEPT_HTML.get(id(column_attrs))
         if kept is not None and kept[0] is column_attrs:
@@ -632,7 +611,7 @@ def _tbody(table, columns, attrs) -> str:
             html.append(cell.write(row, record))
         html.append(f"{NL[20]}</tr>{NL[20]}{NL[16]}")
         # A BoundRow and its CellAccessor refer to each other: a cycle, holding the table, for
-        # the garbage collector (see tables.Table.release). The row is written.
+        # the garbage collector (codes/pageparts.py). The row is written.
         row.__dict__.pop("cells", None)
         if records is not None and all(cell.writer is not None for cell in cells):
             writers, kind = [cell.writer for cell in cells], type(record)

@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django_tables2.data import TableQuerysetData
 
-from . import dates, markup, numbers, tablehtml
+from . import dates, markup, numbers, pageparts, tablehtml
 from .models import (
     Confidence,
     ConversionFactor,
@@ -116,15 +116,13 @@ class Table(tables.Table):
             data = KeptOrderingData(data)
         super().__init__(data, *args, **kwargs)
         self.caption = caption or self.caption
-        tablehtml.made(self)  # released once its page is written (tablehtml.page_tables)
+        pageparts.made(self)  # released once its page is written
 
     def release(self):
-        """Take back what refers to the table from its parts: django-tables2 gives its data, its
-        rows (and its page's), its columns and each column a reference to the table, and each
-        column the table's render_/value_/order_ methods, bound to it. Those reference cycles
-        left the table, its rows and their records (a few hundred objects a page) to Python's
-        garbage collector, whose collections took 6-11% of a table page's time; without them,
-        all goes with the page. The table cannot be rendered again."""
+        """Take back what refers to the table from its parts (codes/pageparts.py): django-tables2
+        gives its data, its rows (and its page's), its columns and each column a reference to
+        the table, and each column the table's render_/value_/order_ methods, bound to it. The
+        table cannot be rendered again."""
         parts = [self.data, self.rows]
         page = getattr(self, "page", None)
         if page is not None:  # not `if page`: a page's length is that of its rows, read

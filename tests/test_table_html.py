@@ -5,7 +5,6 @@ tables with django-tables2's own `Table.as_html` (templates/django/_table.html) 
 forms with Django's template renderer."""
 
 import datetime
-import gc
 
 import django_tables2
 import pytest
@@ -16,9 +15,8 @@ from django.test import RequestFactory, override_settings
 from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django_tables2.columns.base import BoundColumn, BoundColumns
 from django_tables2.data import TableQuerysetData
-from django_tables2.rows import BoundRow, BoundRows
+from django_tables2.rows import BoundRow
 
 from codes import formhtml, kinds, tablehtml, tables
 from codes.models import CptCode, Modifier
@@ -341,69 +339,3 @@ def test_paths_into_model_instances_are_read_as_the_template_reads_them(content,
     assert "cpt__code" not in resolved and "cpt__place_of_service__code" not in resolved
     assert html == django_tables2.Table.as_html(reference, request)
     assert "/codes/00620/" in html and ">-</td>" in html and ">none</td>" in html
-
-
-# What a table is made of: none of it may be left for the garbage collector.
-TABLE_PARTS = (django_tables2.Table, BoundColumns, BoundColumn, BoundRows, TableQuerysetData)
-
-
-def collected(make) -> list:
-    """What the garbage collector has to free (objects in reference cycles, and what only they
-    hold) once `make()` has run and let go of all it made."""
-    gc.collect()
-    enabled = gc.isenabled()
-    gc.disable()
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
-        make()
-        gc.collect()
-        return list(gc.garbage)
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        if enabled:
-            gc.enable()
-
-
-def table_parts(objects) -> list[str]:
-    # By type, not isinstance: a weak reference to a table that is gone cannot say its class.
-    parts = (*TABLE_PARTS, tablehtml.Cells)
-    return sorted(type(o).__name__ for o in objects if issubclass(type(o), parts))
-
-
-@pytest.mark.parametrize("table_class", [EveryFeatureTable, PlainRowsTable])
-def test_a_table_is_freed_with_its_page_not_by_the_garbage_collector(content, table_class):
-    """django-tables2's parts refer back to their table, and a column's cells to the functions
-    chosen to write them: each table, its columns and its rows stayed in reference cycles for the
-    garbage collector, whose collections took 6-11% of a table page's time. Once the page is
-    written, they are taken apart (tablehtml.page_tables, Table.release, Cells.release)."""
-    request = RequestFactory().get("/modifiers/?sort=-code&page=2")
-
-    def render():
-        with tablehtml.page_tables():
-            table = table_class(Modifier.objects.order_by("code"), caption="Rows")
-            django_tables2.RequestConfig(request, paginate={"per_page": 3}).configure(table)
-            assert "<tbody" in table.as_html(request)
-            assert table.rows.table is table
-
-    assert table_parts(collected(render)) == []
-
-
-def test_a_table_made_outside_a_page_keeps_its_parts(content):
-    """Outside a page (a download, the admin's preview, the shell) a table's parts still reach it
-    after the table itself is let go, as django-tables2 makes them."""
-    row = tables.ModifierTable(Modifier.objects.order_by("code")).rows[0]
-    assert row.get_cell_value("code") == row.record.code
-    assert row.table.columns["code"].header == "Modifier"
-
-
-@pytest.mark.parametrize("kind", ["cpt-index", "modifier-index", "taxonomy", "payer", "icd10"])
-def test_a_table_page_leaves_no_table_to_the_garbage_collector(client, content, kind, request):
-    prepare_page(kind, request)
-    client.get(PAGE_KINDS[kind])  # compiled templates and statements, kept per process
-
-    def get():
-        cache.clear()
-        assert b"<tbody" in client.get(PAGE_KINDS[kind]).content
-
-    assert table_parts(collected(get)) == []
