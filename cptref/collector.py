@@ -11,11 +11,12 @@ statements and templates were loaded, 80-90 ms each, about every 2,000 requests 
 - the youngest generation is collected after 3,000 new objects instead of 700. An index page
   holds more than 700 at once while it builds its table (rows, cells, columns), so it was
   collected about once a request, 130 µs each, mostly the objects of that request, alive and
-  moved on to the middle generation, whose collections then took 0.7 ms. Cyclic garbage a
-  request leaves (its request and forms refer to each other) is still freed within a few
-  requests. A page's tables are taken apart once it is written (codes/tablehtml.py
-  page_tables), so that they and their rows go with the page instead of waiting for a
-  collection: the collector's time on a table page fell by half or more (2026-12-06).
+  moved on to the middle generation, whose collections then took 0.7 ms. The cyclic garbage
+  a request leaves (Django's request, its messages and its lazy user refer to one another) is
+  still freed within a few requests. A page's tables, forms and filters are taken apart once
+  it is written (codes/pageparts.py), so that they and their rows go with the page instead of
+  waiting for a collection: the collector's time on a table page fell by two thirds
+  (2026-12-06).
 
 Per request, the collector's time fell from 93 to 48 µs on the estimator and from 49 to 18 µs on
 the article with the first two (2026-12-04); the third took a page of 50 taxonomies or CPT codes
