@@ -6,8 +6,9 @@ counting cannot free. Each waited, with the rows and records it held (a few hund
 table page), for Python's garbage collector, whose collections took 6-11% of a table page's time
 (bench/README.md). Such an object notes itself (`made`) and says how it is taken apart
 (`release()`); `written()`, around each page (codes/caching.py cached_page), releases what was
-made inside it, so that all of it goes with the page. Outside a page (a download's table, the
-admin's forms, the shell) nothing is released."""
+made inside it, so that all of it goes with the page (a download is written before its view
+returns). Outside a page (the admin and its preview, management commands, the shell) nothing is
+released."""
 
 from contextlib import contextmanager
 from contextvars import ContextVar

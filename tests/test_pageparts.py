@@ -82,8 +82,9 @@ def test_a_table_is_freed_with_its_page_not_by_the_garbage_collector(content, ta
 
 
 def test_what_is_made_outside_a_page_keeps_its_parts(content):
-    """Outside a page (a download, the admin, the shell) a table's parts still reach it after the
-    table itself is let go, as django-tables2 makes them; a form keeps its bound fields."""
+    """Outside a page (the admin, a management command, the shell) a table's parts still reach
+    it after the table itself is let go, as django-tables2 makes them, and a page written
+    meanwhile releases nothing of it."""
     row = tables.ModifierTable(Modifier.objects.order_by("code")).rows[0]
     assert row.get_cell_value("code") == row.record.code
     assert row.table.columns["code"].header == "Modifier"
