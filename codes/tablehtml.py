@@ -30,7 +30,7 @@ from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.columns.manytomanycolumn import ManyToManyColumn
 from django_tables2.rows import BoundRow, BoundRows
 from django_tables2.templatetags.django_tables2 import table_page_range
-from django_tables2.utils import A, AttributeDict, OrderBy, signature
+from django_tables2.utils import A, AttributeDict, signature
 
 from . import numbers, paths
 from .htmltext import escape as escape_html
@@ -547,20 +547,14 @@ def _thead(table, columns, attrs, request) -> str:
     sort_link = None  # made for the first sortable column
     for column, column_attrs in zip(columns, attrs, strict=True):
         sort = ""
-        # BoundColumn.order_by_alias, without its `next`, which it sets to itself when the
-        # column is not sorted: a reference cycle for the garbage collector, one a column.
-        alias = OrderBy((table.order_by or {}).get(column.name, column.name))
-        ordered = column.is_ordered
-        if ordered:
-            order = "descending" if alias.is_descending else "ascending"
+        if column.is_ordered:
+            order = "descending" if column.order_by_alias.is_descending else "ascending"
             sort = f' aria-sort="{order}"'
         header = text(column.header)
         if column.orderable:
             if sort_link is None:
                 sort_link = QueryString(request, table.prefixed_order_by_field)
-            # order_by_alias.next: sorted, the other way; else as the column says it starts.
-            turn = ordered or column.column.initial_sort_descending
-            href = sort_link(alias.opposite if turn else alias)
+            href = sort_link(column.order_by_alias.next)
             header = f'<a href="{href}">{header}<span class="visually-hidden"> (sort)</span></a>'
         kept = _KEPT_HTML.get(id(column_attrs))
         if kept is not None and kept[0] is column_attrs:

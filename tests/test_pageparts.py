@@ -1,6 +1,6 @@
 """What a page makes that refers back to itself (django-tables2's tables and their parts, the
-cells' writers, Django's forms and their bound fields, django-filter's filter sets and filters,
-the sort of a column) is taken apart once the page is written (codes/pageparts.py): nothing of
+cells' writers, Django's forms and their bound fields, django-filter's filter sets and filters)
+is taken apart once the page is written (codes/pageparts.py): nothing of
 it, nor the rows and records it holds, is left for the garbage collector, whose collections
 took 6-11% of a table page's time."""
 
