@@ -14,6 +14,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import InterfaceError, OperationalError, connection
+from django.db.utils import load_backend
 from django.templatetags.static import static
 from django.test import Client
 from django.urls import reverse
@@ -43,6 +44,7 @@ SETTINGS_VARIABLES = [
     "SITE_REQUIRE_LOGIN",
     "CACHE_URL",
     "REDIS_URL",
+    "SQLITE_JOURNAL_MODE",
 ]
 
 
@@ -105,6 +107,7 @@ def test_debug_is_off_unless_asked_for(monkeypatch):
         ("CACHE_URL", "memcached://127.0.0.1:11211"),
         ("DJANGO_REMOTE_USER_HEADER", "X-Remote-User"),
         ("DATABASE_CONN_MAX_AGE", "abc"),
+        ("SQLITE_JOURNAL_MODE", "wall"),
     ],
 )
 def test_a_malformed_variable_stops_the_settings_naming_it(monkeypatch, name, value):
@@ -163,6 +166,37 @@ def test_the_deployment_checklist_flags_a_site_served_without_https():
 def test_migrations_are_in_step_with_the_models():
     # Exits with status 1 when a model change has no migration.
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def sqlite_file_journal(tmp_path, database: dict) -> str:
+    """The journal mode of a new SQLite file opened with the settings' `database`."""
+    wrapper = load_backend(database["ENGINE"]).DatabaseWrapper(
+        {**connection.settings_dict, **database, "NAME": str(tmp_path / "site.sqlite3")}
+    )
+    try:
+        with wrapper.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            return cursor.fetchone()[0]
+    finally:
+        wrapper.close()
+
+
+def test_an_sqlite_file_keeps_a_write_ahead_log_unless_told_otherwise(monkeypatch, tmp_path):
+    for env, journal in [({}, "wal"), ({"SQLITE_JOURNAL_MODE": "delete"}, "delete")]:
+        values = read_settings(
+            monkeypatch, DJANGO_SECRET_KEY="k", DATABASE_URL="sqlite:///x", **env
+        )
+        database = values["DATABASES"]["default"]
+        assert database["ENGINE"] == "cptref.sqlite"
+        assert sqlite_file_journal(tmp_path, database) == journal
+        (tmp_path / "site.sqlite3").unlink()
+
+
+def test_a_postgresql_database_takes_no_sqlite_options(monkeypatch):
+    values = read_settings(
+        monkeypatch, DJANGO_SECRET_KEY="k", DATABASE_URL="postgres://u@127.0.0.1:5432/cptref"
+    )
+    assert "init_command" not in values["DATABASES"]["default"].get("OPTIONS", {})
 
 
 def test_the_page_cache_lives_in_memory_unless_a_shared_cache_is_given(monkeypatch):
