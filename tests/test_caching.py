@@ -75,6 +75,12 @@ def test_pages_answer_conditional_requests_with_304(client, cpt_00620):
     assert client.get(ARTICLE, headers={"if-none-match": etag}).status_code == 304
     assert client.get(ARTICLE, headers={"if-modified-since": last_modified}).status_code == 304
 
+    # Preconditions that fail are answered 412, whichever header states them.
+    assert client.get(ARTICLE, headers={"if-match": '"0.0"'}).status_code == 412
+    past = "Mon, 01 Jan 2001 00:00:00 GMT"
+    assert client.get(ARTICLE, headers={"if-unmodified-since": past}).status_code == 412
+    assert client.get(ARTICLE, headers={"if-match": etag}).status_code == 200
+
     ArticleSection.objects.filter(cpt=cpt_00620).update(body="Changed.")
     changed = client.get(ARTICLE, headers={"if-none-match": etag})
     assert changed.status_code == 200 and changed["ETag"] != etag
