@@ -12,6 +12,7 @@ render method marks safe stays as it is, everything else is escaped. The whitesp
 tags is the templates' own, so that the comparison can be byte for byte.
 """
 
+import re
 from itertools import count
 from urllib.parse import quote_plus
 
@@ -90,17 +91,26 @@ class QueryString:
         params = list(dict(request.GET).items())
         at = next((n for n, (name, _) in enumerate(params) if name == key), len(params))
         self.key = key
-        self.before = urlencode(params[:at], doseq=True)
-        self.after = urlencode(params[at + 1 :], doseq=True)
-        self.name = quote_plus(key)
+        before = urlencode(params[:at], doseq=True)
+        after = urlencode(params[at + 1 :], doseq=True)
+        # What comes before and after the pair, escaped once: escaping is done character by
+        # character, so the parts escaped apart are the whole escaped.
+        self.start = escape_html(f"?{before}&" if before else "?")
+        self.end = escape_html(f"&{after}" if after else "")
+        self.name = quote_plus(key)  # letters, digits, _.-~, %XX and +: nothing to escape
 
     def __call__(self, value) -> str:
         if isinstance(value, str | int):  # a page number, a sort: as urlencode writes them
-            pair = f"{self.name}={quote_plus(str(value))}"
-        else:
-            pair = urlencode({self.key: value}, doseq=True)
-        parts = (self.before, pair, self.after)
-        return escape_html("?" + "&".join(part for part in parts if part))
+            text = str(value)
+            if UNQUOTED.fullmatch(text) is None:  # quote_plus leaves these as they are
+                text = quote_plus(text)  # and writes nothing that needs escaping
+            return f"{self.start}{self.name}={text}{self.end}"
+        return f"{self.start}{escape_html(urlencode({self.key: value}, doseq=True))}{self.end}"
+
+
+# What urllib's quote_plus leaves unchanged (a page number, a sort such as -base_units), and
+# writes no differently escaped: a link of a table's headings or pages read 4 µs with it.
+UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*")
 
 
 # What a function's signature says of its calls (`_analysis`), by function (a method's by its

@@ -146,7 +146,14 @@ def render_both(table_class, request, **options):
 
 
 @pytest.mark.parametrize(
-    "query", ["", "?sort=code&page=2", "?sort=-code_set&x=%3Cy%3E&x=2&page=3", "?sort=-count"]
+    "query",
+    [
+        "",
+        "?sort=code&page=2",
+        "?sort=-code_set&x=%3Cy%3E&x=2&page=3",
+        "?sort=-count",
+        "?page=2&x=a+%26+%22b%22&sort=-code",  # what stays around each link, escaped
+    ],
 )
 def test_every_kind_of_cell_is_written_as_the_template_writes_it(content, query):
     request = RequestFactory().get(f"/modifiers/{query}")
