@@ -579,3 +579,23 @@ def test_whether_words_match_is_planned_for_all_their_matches(content):
     sql = captured.captured_queries[0]["sql"]
     plan = _plan(sql, None)
     assert "Limit" not in plan and plan.count("CTE Scan") == 3, plan
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's ranking of few matches")
+@pytest.mark.parametrize("billable", [False, True])
+def test_few_matches_ranked_together_come_out_as_ranked_kind_by_kind(
+    content, monkeypatch, billable
+):
+    """SqliteEngine.best ranks up to WINDOW_MATCHES matches of all kinds in one evaluation of
+    the query, and more one kind at a time: the best of each kind are the same either way."""
+    sqlite = engine.SqliteEngine()
+    several_kinds = 0
+    for q in ["spinal stenosis", "myelopathy", "anesthesia", "region", "disc"]:
+        terms, name = search.terms_of(q), search.name_key(q)
+        monkeypatch.setattr(engine, "WINDOW_MATCHES", 10**9)
+        together = sqlite.best(terms, 3, name, billable)
+        monkeypatch.setattr(engine, "WINDOW_MATCHES", 0)
+        kind_by_kind = sqlite.best(terms, 3, name, billable)
+        assert together == kind_by_kind, q
+        several_kinds += len({kind for kind, _, _ in together}) > 1
+    assert several_kinds >= 3  # the queries reach the window

@@ -32,6 +32,8 @@ MAX_QUERY_LENGTH = 200  # characters of a query that are read; the rest is ignor
 MAX_TERMS = 10
 PER_GROUP = 5  # results of each kind on the page of all results
 PAGE_SIZE = 20
+# Up to this many matches in all, the best of each kind are ranked together (SqliteEngine.best).
+WINDOW_MATCHES = 50
 # PostgreSQL's English stop words (tsearch_data/english.stop): dropped on both engines, so that
 # `spinal stenosis of the thoracic region` means the same everywhere.
 STOPWORDS = frozenset(
@@ -267,15 +269,21 @@ class SqliteEngine(Engine):
         sql = "SELECT " + ", ".join([exists] * len(queries))
         return [bool(v) for v in self._rows(sql, [self.expression(q) for q in queries])[0]]
 
-    def counts(self, terms: list[Term], billable: bool = False) -> dict[str, int]:
+    @staticmethod
+    def _kept_only(billable: bool, rowid: str = "rowid") -> str:
+        """SQL to AND to a search of all kinds: each kind's rows that the billable-only option
+        keeps (within the kind's range of row ids), "" for none."""
         only = ""
         for kind, tag in tags().items():
-            if kept(kind, billable):  # within the kind's range of row ids
+            if kept(kind, billable):
                 first, last = index.tag_range(tag)
-                only += f" AND (rowid NOT BETWEEN {first} AND {last} OR {kept(kind, billable)})"
+                only += f" AND ({rowid} NOT BETWEEN {first} AND {last} OR {kept(kind, billable)})"
+        return only
+
+    def counts(self, terms: list[Term], billable: bool = False) -> dict[str, int]:
         sql = (
             f"SELECT rowid >> {index.REF_BITS}, count(*) FROM codes_search "
-            f"WHERE codes_search MATCH %s{only} GROUP BY 1"
+            f"WHERE codes_search MATCH %s{self._kept_only(billable)} GROUP BY 1"
         )
         names = {tag: kind for kind, tag in tags().items()}
         return {names[tag]: n for tag, n in self._rows(sql, [self.expression(terms)])}
@@ -285,20 +293,47 @@ class SqliteEngine(Engine):
     ) -> list[tuple[str, int, int]]:
         """(kind, ref, matches of that kind) of the best `per_kind` matches of each kind.
 
-        The counts first, then one ORDER BY ... LIMIT per kind that has matches, in one
-        statement: for 3,000 matches that is twice as fast as a window over them."""
+        The counts first. Then, for up to WINDOW_MATCHES matches in all, one evaluation of the
+        query ranks those of every kind (a window over them); for more, one ORDER BY ... LIMIT
+        per kind that has matches, in one statement (for 3,000 matches twice as fast as the
+        window). bm25 counts the rows that hold each word once for each evaluation: 200 µs
+        for a word as common as "disorder", which a search of three words paid twice."""
         counts = self.counts(terms, billable)
         if not counts:
             return []
-        parts, params = [], []
-        for kind in counts:
-            sql, more = self._ranked(terms, kind, 0, per_kind, name, billable)
-            parts.append(f"SELECT * FROM ({sql})")
-            params += more
-        rows = self._rows(" UNION ALL ".join(parts), params)
+        if len(counts) > 1 and sum(counts.values()) <= WINDOW_MATCHES:
+            rows = self._windowed(terms, list(counts), per_kind, name, billable)
+        else:
+            parts, params = [], []
+            for kind in counts:
+                sql, more = self._ranked(terms, kind, 0, per_kind, name, billable)
+                parts.append(f"SELECT * FROM ({sql})")
+                params += more
+            rows = self._rows(" UNION ALL ".join(parts), params)
         names = {tag: kind for kind, tag in tags().items()}
         found = [(names[index.kind_of(rowid)], index.ref_of(rowid)) for (rowid,) in rows]
         return [(kind, ref, counts[kind]) for kind, ref in found]
+
+    def _windowed(self, terms, kinds_found, per_kind, name, billable) -> list[tuple[int]]:
+        """The row ids of the best `per_kind` matches of each of `kinds_found`, best first
+        within each kind, ranked as `_ranked` ranks them, from one evaluation of the query."""
+        ranks, params = [], []
+        for kind in kinds_found:
+            tag = tags()[kind]
+            first, _ = index.tag_range(tag)
+            weighted, more = weight(kind, name, ref=f"(codes_search.rowid - {first})", rank="r")
+            ranks.append(f"WHEN {tag} THEN {self.rank(kind)} * {weighted}")
+            params += more
+        kind_of = f"codes_search.rowid >> {index.REF_BITS}"
+        sql = (
+            "SELECT rowid FROM (SELECT codes_search.rowid AS rowid, row_number() OVER ("
+            f"PARTITION BY {kind_of} ORDER BY (CASE {kind_of} {' '.join(ranks)} END), "
+            f"codes_search.rowid) AS n FROM codes_search CROSS JOIN {index.RANK} r "
+            "ON r.id = codes_search.rowid WHERE codes_search MATCH %s"
+            f"{self._kept_only(billable, 'codes_search.rowid')}) "
+            f"WHERE n <= %s ORDER BY rowid >> {index.REF_BITS}, n"
+        )
+        return self._rows(sql, [*params, self.expression(terms), per_kind])
 
     def _ranked(self, terms, kind, offset, limit, name, billable) -> tuple[str, list]:
         """SELECT rowid of a page of the matches of `kind`, best first, and its parameters.
