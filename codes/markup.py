@@ -180,13 +180,27 @@ PLAIN = [
 
 
 # What each of PLAIN's patterns needs to find anything: a text without any is left as it is
-# (most search snippets, descriptions of codes).
-MARKS = re.compile(r"[\[*_`|]|-{3}|^\s{0,3}(#|>|[-+]|\d+[.)])", re.M)
+# (most search snippets, descriptions of codes). Looked for one way at a time (`_marked`): one
+# expression with all of them tried each at every character, 8 µs a snippet, 10 a search.
+MARK_CHARACTERS = re.compile(r"[\[*_`|]")
+LINE_MARK = r"\s{0,3}(#|>|[-+]|\d+[.)])"
+FIRST_LINE_MARK = re.compile(LINE_MARK)
+LINE_MARKS = re.compile(f"^{LINE_MARK}", re.M)
+
+
+def _marked(text: str) -> bool:
+    """Whether any of PLAIN's patterns may find something in `text`."""
+    return (
+        MARK_CHARACTERS.search(text) is not None
+        or "---" in text
+        or FIRST_LINE_MARK.match(text) is not None
+        or ("\n" in text and LINE_MARKS.search(text) is not None)
+    )
 
 
 def plain(text: str) -> str:
     """`text` without its Markdown marks, for showing a piece of it as text."""
-    if not MARKS.search(text):
+    if not _marked(text):
         return text
     for pattern, replacement in PLAIN:
         text = pattern.sub(replacement, text)

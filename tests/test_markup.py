@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache as page_cache
 from django.urls import reverse
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
@@ -596,3 +596,14 @@ def test_plain_is_every_pattern_whatever_the_text(text):
     for pattern, replacement in markup.PLAIN:
         expected = pattern.sub(replacement, expected)
     assert markup.plain(text) == expected
+
+
+# What PLAIN's patterns need, as one expression: markup._marked looks for each part apart.
+ANY_MARK = re.compile(r"[\[*_`|]|-{3}|^\s{0,3}(#|>|[-+]|\d+[.)])", re.M)
+
+
+@given(st.text(alphabet="ab 1.)\n\r\t#>-+*_`|[]():!", max_size=40))
+@example("x\n\n   # late heading")
+@example("a --- b")
+def test_marks_are_looked_for_part_by_part_as_one_expression_finds_them(text):
+    assert markup._marked(text) == (ANY_MARK.search(text) is not None)
