@@ -490,18 +490,26 @@ def test_the_words_like_a_misspelt_one_are_those_of_pg_trgms_similarity():
 SHORT_WORDS = st.text(alphabet="abcde", min_size=1, max_size=9)
 
 
-@settings(max_examples=300, deadline=None)
-@given(words=st.lists(SHORT_WORDS, min_size=1, max_size=40, unique=True), typed=SHORT_WORDS)
-@example(words=["ab", "abc", "eab"], typed="abcdeeeab")  # "ab" at the threshold: 3 of 10
-@example(words=["abc", "abd", "acd", "ade"], typed="abe")  # "  a" in every word
-@example(words=["a", "ab"], typed="a")  # the trigrams every word has reach the threshold
-def test_the_words_like_a_misspelt_one_are_any_vocabularys_best_by_similarity(words, typed):
+@settings(max_examples=500, deadline=None)
+@given(
+    words=st.lists(SHORT_WORDS, min_size=1, max_size=40, unique=True),
+    typed=SHORT_WORDS,
+    limit=st.integers(min_value=1, max_value=6),
+)
+@example(words=["ab", "abc", "eab"], typed="abcdeeeab", limit=5)  # "ab" at the threshold: 3/10
+@example(words=["abc", "abd", "acd", "ade"], typed="abe", limit=5)  # "  a" in every word
+@example(words=["a", "ab"], typed="a", limit=5)  # the trigrams every word has reach the threshold
+# "cabcad" shares 3 of the 5 trigrams of "cada" and is found first; "ca" shares 2, scores the
+# same (1/3) and comes first in alphabetical order.
+@example(words=["ddc", "caa", "cabcad", "ca", "acba"], typed="cada", limit=1)
+def test_the_words_like_a_misspelt_one_are_any_vocabularys_best_by_similarity(words, typed, limit):
     """Over words of a few letters, which share many trigrams and tie often, the words a
-    Vocabulary suggests (it scores only those that share enough trigrams to reach the threshold)
-    are the five best of scoring every word, ties in alphabetical order."""
+    Vocabulary suggests (it scores, best first, only those that share enough trigrams and are
+    short enough to reach the threshold, or the `limit`-th best so far) are the `limit` best of
+    scoring every word, ties in alphabetical order."""
     scored = sorted((-similarity(typed, w), w) for w in words)
-    expected = [w for score, w in scored[:5] if -score >= engine.SIMILARITY_THRESHOLD]
-    assert engine.Vocabulary(words).similar(typed) == expected
+    expected = [w for score, w in scored[:limit] if -score >= engine.SIMILARITY_THRESHOLD]
+    assert engine.Vocabulary(words).similar(typed, limit) == expected
 
 
 def test_a_new_word_is_suggested_at_the_next_content_version(content):
