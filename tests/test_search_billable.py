@@ -62,6 +62,24 @@ def test_words_that_only_headers_have_are_not_read_as_misspelled(
     assert results.counts == {} and results.corrections == {}
 
 
+def test_a_misspelt_word_is_replaced_by_one_with_billable_results_when_only_those_show(
+    stenosis, django_assert_max_num_queries
+):
+    """A word alone is replaced by the most similar word that has results to show: with the
+    option, one that billable codes have. Only headers have "spondylopathies"; counted to be
+    chosen, the word's matches are not counted again."""
+    assert search.search("spondylopathiez").corrections == {"spondylopathiez": "spondylopathies"}
+    results = search.search("spondylopathiez", billable="1")
+    assert results.corrections == {"spondylopathiez": "spondylosis"}
+    assert results.counts == {"icd10": 2} and {hit.detail for hit in results.hits} == {"Billable"}
+    # The counts (none), the word as a prefix (none), the index's words of its first letter
+    # (once per version), the most similar word counted, its ranking and its marked rows.
+    search.search("stenossis", billable="1", state="v1")
+    with django_assert_max_num_queries(VERSION + 5):
+        fixed = search.search("stenossis", billable="1", state="v1")
+    assert fixed.corrections == {"stenossis": "stenosis"} and fixed.counts["icd10"] == 2
+
+
 def test_without_the_option_headers_keep_their_mark(client, stenosis):
     html = page(client, "spinal stenosis", kind="icd10")
     assert re.search(r'/icd10/M48\.0/".*?<span class="detail">Not billable</span>', html)

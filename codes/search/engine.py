@@ -323,16 +323,23 @@ class SqliteEngine(Engine):
         return {names[tag]: n for tag, n in self._rows(sql, [self.expression(terms)])}
 
     def best(
-        self, terms: list[Term], per_kind: int, name: str = "", billable: bool = False
+        self,
+        terms: list[Term],
+        per_kind: int,
+        name: str = "",
+        billable: bool = False,
+        counts: dict[str, int] | None = None,
     ) -> list[tuple[str, int, int]]:
         """(kind, ref, matches of that kind) of the best `per_kind` matches of each kind.
 
-        The counts first. Then, for up to WINDOW_MATCHES matches in all, one evaluation of the
-        query ranks those of every kind (a window over them); for more, one ORDER BY ... LIMIT
-        per kind that has matches, in one statement (for 3,000 matches twice as fast as the
-        window). bm25 counts the rows that hold each word once for each evaluation: 200 µs
-        for a word as common as "disorder", which a search of three words paid twice."""
-        counts = self.counts(terms, billable)
+        The counts first, unless given (`counts`: the matches of each kind). Then, for up to
+        WINDOW_MATCHES matches in all, one evaluation of the query ranks those of every kind (a
+        window over them); for more, one ORDER BY ... LIMIT per kind that has matches, in one
+        statement (for 3,000 matches twice as fast as the window). bm25 counts the rows that
+        hold each word once for each evaluation: 200 µs for a word as common as "disorder",
+        which a search of three words paid twice."""
+        if counts is None:
+            counts = self.counts(terms, billable)
         if not counts:
             return []
         if len(counts) > 1 and sum(counts.values()) <= WINDOW_MATCHES:
@@ -504,8 +511,15 @@ class PostgresEngine(Engine):
         return rank * RawSQL(*weighted, output_field=FloatField())
 
     def best(
-        self, terms: list[Term], per_kind: int, name: str = "", billable: bool = False
+        self,
+        terms: list[Term],
+        per_kind: int,
+        name: str = "",
+        billable: bool = False,
+        counts: dict[str, int] | None = None,
     ) -> list[tuple[str, int, int]]:
+        """As SqliteEngine.best; the matches of each kind are counted in the same statement
+        (a window), so `counts` is not needed."""
         weighted = by_kind(lambda kind: weight(kind, name), "1")
         rows = self._matching(terms, billable).annotate(
             n=Window(

@@ -181,17 +181,27 @@ class Source:
 
 class TextSource(Source):
     """Records whose indexed text contains every word; first those with a name that is the
-    query (`name`, its name_key). `billable`: of ICD-10-CM, the billable codes only."""
+    query (`name`, its name_key). `billable`: of ICD-10-CM, the billable codes only. `counts`:
+    the matches of each kind, when they were counted already (corrected)."""
 
-    def __init__(self, terms: list[Term], name: str = "", billable: bool = False):
+    def __init__(
+        self,
+        terms: list[Term],
+        name: str = "",
+        billable: bool = False,
+        counts: dict[str, int] | None = None,
+    ):
         self.engine, self.terms, self.name, self.billable = engine(), terms, name, billable
+        self._counts = counts
 
     def counts(self) -> dict[str, int]:
-        return self.engine.counts(self.terms, self.billable)
+        if self._counts is None:
+            self._counts = self.engine.counts(self.terms, self.billable)
+        return self._counts
 
     def best(self, per_kind: int) -> tuple[list[Hit], dict[str, int]]:
         """The best hits of each kind, and the number of matches of each kind."""
-        rows = self.engine.best(self.terms, per_kind, self.name, self.billable)
+        rows = self.engine.best(self.terms, per_kind, self.name, self.billable, self._counts)
         counts = {kind: total for kind, _, total in rows}
         return self._hits([(kind, ref) for kind, ref, _ in rows]), counts
 
@@ -276,32 +286,50 @@ class Results:
         ]
 
 
-def corrected(terms: list[Term], state: str | None = None) -> tuple[list[Term], dict[str, Term]]:
+def corrected(
+    terms: list[Term], state: str | None = None, billable: bool = False
+) -> tuple[list[Term], dict[str, Term], dict[str, int] | None]:
     """Terms that match nothing are read as the beginning of a word, then replaced by the most
-    similar indexed word that matches something. Returns the terms and what was replaced (the
-    typed word -> the term searched instead). `state`: the content version, under which the
-    index's words are kept (engine.similar)."""
+    similar indexed word that matches something. Returns the terms, what was replaced (the
+    typed word -> the term searched instead) and, for a query of one word, the matches of each
+    kind of the term returned, which were counted to choose it (else None): a word alone is
+    replaced by one with results to show (billable ones, with `billable`), and the search does
+    not count them again. `state`: the content version, under which the index's words are kept
+    (engine.similar)."""
     eng = engine()
-    out, replaced = [], {}
+    out, replaced, counted = [], {}, None
     # corrected() runs when the words together match nothing: one word alone is unknown.
-    matched = eng.known([[t] for t in terms]) if len(terms) > 1 else [False]
+    if len(terms) == 1:
+        matched = [False]
+
+        def matches(term: Term) -> bool:
+            nonlocal counted
+            counted = eng.counts([term], billable) or None
+            return counted is not None
+
+    else:
+        matched = eng.known([[t] for t in terms])
+
+        def matches(term: Term) -> bool:
+            return eng.has([term])
+
     for term, known in zip(terms, matched, strict=True):
         if known:
             out.append(term)
             continue
         as_prefix = replace(term, prefix=True)
-        if len(term.text) >= 3 and eng.has([as_prefix]):
+        if len(term.text) >= 3 and matches(as_prefix):
             out.append(as_prefix)
             continue
         for word in eng.similar(term.text, state) if len(term.text) >= 3 else []:
             candidate = Term(word, prefix=True, lexeme=True)
-            if eng.has([candidate]):
+            if matches(candidate):
                 out.append(candidate)
                 replaced[term.text] = candidate
                 break
         else:
             out.append(term)  # nothing like it: the search finds nothing, and says so
-    return out, replaced
+    return out, replaced, counted
 
 
 MARKED = re.compile(r"<mark>(.*?)</mark>")
@@ -350,9 +378,9 @@ def search(
     _fill(results, TextSource(terms, name, results.billable), page)
     # Only then look for the words that match nothing (not for those that only match headers).
     if not results.counts and not (results.billable and engine().has(terms)):
-        fixed, replaced = corrected(terms, state)
+        fixed, replaced, counts = corrected(terms, state, results.billable)
         if fixed != terms:
-            _fill(results, TextSource(fixed, name, results.billable), page)
+            _fill(results, TextSource(fixed, name, results.billable, counts), page)
         # A query of one word: its results are those of the word searched instead, and the
         # first of them writes it as the reader sees it.
         alone = results.hits if len(fixed) == 1 else []
@@ -388,6 +416,6 @@ def admin_filter(kind: str, text: str) -> Q:
         condition |= Q(code__startswith=prefix)
     terms = terms_of(text)
     if terms:
-        terms, _ = corrected(terms)
+        terms, _, _ = corrected(terms)
         condition |= Q(pk__in=engine().matching_ids(kind, terms))
     return condition
