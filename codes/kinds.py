@@ -14,6 +14,7 @@ search documents. README.md § Adding a kind of content says what a new kind nee
 """
 
 from dataclasses import dataclass
+from functools import wraps
 
 from django.utils.module_loading import import_string
 
@@ -287,6 +288,29 @@ BY_NAME = {kind.name: kind for kind in KINDS}
 
 def get(name: str) -> Kind:
     return BY_NAME[name]
+
+
+def per_registry(work):
+    """`work(*args)` worked out once for each set of arguments while the registry's list of
+    kinds stays the same, and again when it is replaced (as a test may): for what a search
+    builds from the registry at every query (the index's tags, the SQL of its statements)."""
+    kept: tuple = (None, {})  # (KINDS when worked out, {args: value}), swapped whole
+
+    @wraps(work)
+    def get(*args):
+        nonlocal kept
+        registry, values = kept
+        if registry is not KINDS:
+            registry, values = KINDS, {}
+            kept = (registry, values)
+        try:
+            return values[args]
+        except KeyError:
+            pass
+        value = values[args] = work(*args)
+        return value
+
+    return get
 
 
 def for_model(model) -> Kind:

@@ -155,3 +155,23 @@ def test_search_has_no_limit_on_the_number_of_kinds(monkeypatch, content, client
     assert search.search("aetna").counts["payer"] == 1
     assert search.search("aetna", kind="payer").page[0].code == "aetna"
     assert search.search("stenosis").counts["icd10"] > 0
+
+
+def test_what_is_worked_out_from_the_registry_is_worked_out_again_when_it_is_replaced(
+    monkeypatch,
+):
+    """The search's tags and SQL are written once per registry (kinds.per_registry): kept for
+    each set of arguments while the registry's list is the same, written afresh from a new
+    one."""
+    written = []
+
+    @kinds.per_registry
+    def names(prefix):
+        written.append(prefix)
+        return [prefix + kind.name for kind in kinds.KINDS]
+
+    assert names("a") is names("a") and names("b") == ["b" + kind.name for kind in kinds.KINDS]
+    assert written == ["a", "b"]
+    monkeypatch.setattr(kinds, "KINDS", kinds.KINDS[:2])
+    assert names("a") == ["a" + kind.name for kind in kinds.KINDS[:2]]
+    assert written == ["a", "b", "a"]

@@ -214,21 +214,27 @@ def weight(kind: str, name: str = "", ref: str = "ref", rank: str = "") -> tuple
     one of its names is `name`, the query's name_key, and its lasting weight: billable rather
     than a header, a body of names). `rank`: the alias of its row of codes_search_rank (SQLite),
     which holds its lasting weight and its detail; without it, they are read from the row."""
-    document, vendor = kinds.get(kind).document, connection.vendor
-    conditions = [(document.linked.format(ref=ref), documents.LINKED_WEIGHT[vendor], [])]
-    if name and document.names:  # the detail holds the names' keys, each between newlines
+    sql, takes_name = _weight(kind, bool(name), ref, rank, connection.vendor)
+    return sql, [f"\n{name}\n"] if takes_name else []
+
+
+@kinds.per_registry
+def _weight(kind: str, named: bool, ref: str, rank: str, vendor: str) -> tuple[str, bool]:
+    """weight's SQL, and whether it takes the name as its parameter."""
+    document = kinds.get(kind).document
+    factors, takes_name = [], False
+    linked_to = document.linked.format(ref=ref)
+    if linked_to:
+        factors.append(f"(CASE WHEN {linked_to} THEN {documents.LINKED_WEIGHT[vendor]} ELSE 1 END)")
+    if named and document.names:  # the detail holds the names' keys, each between newlines
         names = f"{rank}.names" if rank else "detail"
         exact = f"{FIND[vendor]}({names}, %s) > 0"
-        conditions.append((exact, documents.EXACT_WEIGHT[vendor], [f"\n{name}\n"]))
-    factors, params = [], []
-    for condition, factor, more in conditions:
-        if condition:
-            factors.append(f"(CASE WHEN {condition} THEN {factor} ELSE 1 END)")
-            params += more
+        factors.append(f"(CASE WHEN {exact} THEN {documents.EXACT_WEIGHT[vendor]} ELSE 1 END)")
+        takes_name = True
     lasting = f"{rank}.weight" if rank else documents.lasting_weight(document, vendor)
     if lasting != "1":
         factors.append(lasting)
-    return " * ".join(factors) or "1", params
+    return " * ".join(factors) or "1", takes_name
 
 
 def kept(kind: str, billable: bool) -> str:
@@ -253,23 +259,23 @@ def linked(kind: str) -> tuple[str, list]:
     return (f"(CASE WHEN {condition} THEN 1 ELSE 0 END)" if condition else "0"), []
 
 
+@kinds.per_registry
+def linked_sql() -> tuple[str, tuple]:
+    """SQL over an index row of any kind: 1 when a published article links to its record."""
+    sql, params = by_kind(linked, "0")
+    return sql, tuple(params)
+
+
 def label(detail: str) -> str:
     """What a result shows of the index's detail: its first line (the names' keys follow)."""
     return detail.partition("\n")[0]
 
 
-_TAGS: tuple = (None, {})  # (the registry's list of kinds, its tags)
-
-
+@kinds.per_registry
 def tags() -> dict[str, int]:
     """kind -> its tag in the index's row ids (codes/derived.py gives them). Worked out once for
     the registry's list of kinds (a search asked for it 16 times), again if it is replaced."""
-    global _TAGS
-    registry, found = _TAGS
-    if registry is not kinds.KINDS:
-        found = {kind.name: tag for tag, kind in enumerate(kinds.searchable(), start=1)}
-        _TAGS = (kinds.KINDS, found)
-    return found
+    return {kind.name: tag for tag, kind in enumerate(kinds.searchable(), start=1)}
 
 
 class Engine:
@@ -303,7 +309,11 @@ class SqliteEngine(Engine):
         sql = "SELECT " + ", ".join([exists] * len(queries))
         return [bool(v) for v in self._rows(sql, [self.expression(q) for q in queries])[0]]
 
+    # The SQL of each statement is written once for each shape (kinds, options), as the
+    # registry gives it (kinds.per_registry): a search wrote it at every query, 30-40 µs.
+
     @staticmethod
+    @kinds.per_registry
     def _kept_only(billable: bool, rowid: str = "rowid") -> str:
         """SQL to AND to a search of all kinds: each kind's rows that the billable-only option
         keeps (within the kind's range of row ids), "" for none."""
@@ -314,12 +324,22 @@ class SqliteEngine(Engine):
                 only += f" AND ({rowid} NOT BETWEEN {first} AND {last} OR {kept(kind, billable)})"
         return only
 
-    def counts(self, terms: list[Term], billable: bool = False) -> dict[str, int]:
-        sql = (
+    @staticmethod
+    @kinds.per_registry
+    def _names() -> dict[int, str]:
+        """tag -> kind."""
+        return {tag: kind for kind, tag in tags().items()}
+
+    @staticmethod
+    @kinds.per_registry
+    def _counts_sql(billable: bool) -> str:
+        return (
             f"SELECT rowid >> {index.REF_BITS}, count(*) FROM codes_search "
-            f"WHERE codes_search MATCH %s{self._kept_only(billable)} GROUP BY 1"
+            f"WHERE codes_search MATCH %s{SqliteEngine._kept_only(billable)} GROUP BY 1"
         )
-        names = {tag: kind for kind, tag in tags().items()}
+
+    def counts(self, terms: list[Term], billable: bool = False) -> dict[str, int]:
+        names, sql = self._names(), self._counts_sql(billable)
         return {names[tag]: n for tag, n in self._rows(sql, [self.expression(terms)])}
 
     def best(
@@ -351,48 +371,66 @@ class SqliteEngine(Engine):
                 parts.append(f"SELECT * FROM ({sql})")
                 params += more
             rows = self._rows(" UNION ALL ".join(parts), params)
-        names = {tag: kind for kind, tag in tags().items()}
+        names = self._names()
         found = [(names[index.kind_of(rowid)], index.ref_of(rowid)) for (rowid,) in rows]
         return [(kind, ref, counts[kind]) for kind, ref in found]
 
     def _windowed(self, terms, kinds_found, per_kind, name, billable) -> list[tuple[int]]:
         """The row ids of the best `per_kind` matches of each of `kinds_found`, best first
         within each kind, ranked as `_ranked` ranks them, from one evaluation of the query."""
-        ranks, params = [], []
+        sql, named = self._windowed_sql(tuple(kinds_found), bool(name), billable)
+        params = [f"\n{name}\n"] * named
+        return self._rows(sql, [*params, self.expression(terms), per_kind])
+
+    @staticmethod
+    @kinds.per_registry
+    def _windowed_sql(kinds_found: tuple, named: bool, billable: bool) -> tuple[str, int]:
+        """_windowed's SQL, and how many times it takes the name as a parameter."""
+        ranks, takes_name = [], 0
         for kind in kinds_found:
             tag = tags()[kind]
             first, _ = index.tag_range(tag)
-            weighted, more = weight(kind, name, ref=f"(codes_search.rowid - {first})", rank="r")
-            ranks.append(f"WHEN {tag} THEN {self.rank(kind)} * {weighted}")
-            params += more
+            rowid = f"(codes_search.rowid - {first})"
+            weighted, takes = _weight(kind, named, rowid, "r", "sqlite")
+            ranks.append(f"WHEN {tag} THEN {SqliteEngine.rank(kind)} * {weighted}")
+            takes_name += takes
         kind_of = f"codes_search.rowid >> {index.REF_BITS}"
         sql = (
             "SELECT rowid FROM (SELECT codes_search.rowid AS rowid, row_number() OVER ("
             f"PARTITION BY {kind_of} ORDER BY (CASE {kind_of} {' '.join(ranks)} END), "
             f"codes_search.rowid) AS n FROM codes_search CROSS JOIN {index.RANK} r "
             "ON r.id = codes_search.rowid WHERE codes_search MATCH %s"
-            f"{self._kept_only(billable, 'codes_search.rowid')}) "
+            f"{SqliteEngine._kept_only(billable, 'codes_search.rowid')}) "
             f"WHERE n <= %s ORDER BY rowid >> {index.REF_BITS}, n"
         )
-        return self._rows(sql, [*params, self.expression(terms), per_kind])
+        return sql, takes_name
 
     def _ranked(self, terms, kind, offset, limit, name, billable) -> tuple[str, list]:
         """SELECT rowid of a page of the matches of `kind`, best first, and its parameters.
         Equal ranks keep the order of the records (the tabular list's, for ICD-10-CM). bm25 is
         negative, better when lower: a weight above 1 moves a row up."""
+        sql, takes_name = self._ranked_sql(kind, bool(name), billable)
+        named = [f"\n{name}\n"] if takes_name else []
+        return sql, [self.expression(terms), *named, limit, offset]
+
+    @staticmethod
+    @kinds.per_registry
+    def _ranked_sql(kind: str, named: bool, billable: bool) -> tuple[str, bool]:
+        """_ranked's SQL, and whether it takes the name as a parameter."""
         first, last = index.tag_range(tags()[kind])
         # The record's id from the row id: reading the stored `ref` cost 2 ms over 2,000 rows.
         # What ranks a row and does not depend on the query comes from its rank row (CROSS
         # JOIN: the matches first, then their rank rows by id).
-        weighted, more = weight(kind, name, ref=f"(codes_search.rowid - {first})", rank="r")
+        rowid = f"(codes_search.rowid - {first})"
+        weighted, takes_name = _weight(kind, named, rowid, "r", "sqlite")
         only = f" AND {kept(kind, billable)}" if kept(kind, billable) else ""
         sql = (
             f"SELECT codes_search.rowid FROM codes_search CROSS JOIN {index.RANK} r "
             "ON r.id = codes_search.rowid WHERE codes_search MATCH %s "
-            f"AND codes_search.rowid BETWEEN %s AND %s{only} ORDER BY "
-            f"{self.rank(kind)} * {weighted}, codes_search.rowid LIMIT %s OFFSET %s"
+            f"AND codes_search.rowid BETWEEN {first} AND {last}{only} ORDER BY "
+            f"{SqliteEngine.rank(kind)} * {weighted}, codes_search.rowid LIMIT %s OFFSET %s"
         )
-        return sql, [self.expression(terms), first, last, *more, limit, offset]
+        return sql, takes_name
 
     def ranked(
         self,
@@ -412,7 +450,8 @@ class SqliteEngine(Engine):
             return {}
         rowids = [(tags()[kind] << index.REF_BITS) + ref for kind, ref in keys]
         marks = f"'{MARK_START}', '{MARK_END}'"
-        is_linked, params = by_kind(linked, "0")
+        is_linked, params = linked_sql()
+        params = list(params)
         if terms:
             sql = (
                 f"SELECT kind, ref, code, highlight(codes_search, 3, {marks}), "
@@ -571,7 +610,7 @@ class PostgresEngine(Engine):
             )
         else:
             rows = rows.annotate(marked_title=F("title"), snippet=Value(""))
-        rows = rows.annotate(linked=RawSQL(*by_kind(linked, "0"), IntegerField()))
+        rows = rows.annotate(linked=RawSQL(*linked_sql(), IntegerField()))
         fields = ("kind", "ref", "code", "marked_title", "snippet", "detail", "linked")
         return {
             (kind, ref): Hit(

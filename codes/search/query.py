@@ -30,6 +30,7 @@ from .documents import name_key
 from .engine import PAGE_SIZE, PER_GROUP, Hit, Term, clean, engine, terms_of
 
 
+@kinds.per_registry
 def labels() -> dict[str, str]:
     """kind -> its label, in the order the results page shows their groups."""
     return {kind.name: kind.label for kind in kinds.searchable()}
