@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.http import urlencode
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -608,3 +609,19 @@ def test_few_matches_ranked_together_come_out_as_ranked_kind_by_kind(
         assert together == kind_by_kind, q
         several_kinds += len({kind for kind, _, _ in together}) > 1
     assert several_kinds >= 3  # the queries reach the window
+
+
+@given(
+    query=st.text(max_size=12),
+    billable=st.booleans(),
+    kind=st.sampled_from([None, "icd10", "cpt"]),
+    number=st.one_of(st.none(), st.integers(min_value=0, max_value=30)),
+)
+@example(query="a&b=c/ü+% d", billable=True, kind="icd10", number=2)
+def test_a_results_link_is_the_query_string_urlencode_writes(query, billable, kind, number):
+    """The links of a results page (its kinds, their pages) write the query once; what they
+    write is urlencode's, empty values left out."""
+    results = search.Results(query=query, kind=None, billable=billable)
+    params = {"q": query, "kind": kind, "billable": "1" if billable else None, "page": number}
+    expected = "?" + urlencode({name: value for name, value in params.items() if value})
+    assert results.link(kind, number) == expected

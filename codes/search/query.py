@@ -9,10 +9,10 @@ same way (`admin_filter`).
 import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from urllib.parse import quote_plus
 
 from django.core.paginator import Paginator
 from django.db.models import Expression, Q
-from django.utils.http import urlencode
 
 from .. import kinds
 from ..models import (
@@ -261,10 +261,15 @@ class Results:
 
     def link(self, kind: str | None = None, page: int | None = None) -> str:
         """The query string of these results: of all kinds, or of one (and a page of it), with
-        the billable-only option if it is on."""
-        billable = BILLABLE if self.billable else None
-        params = {"q": self.query, "kind": kind, "billable": billable, "page": page}
-        return "?" + urlencode({name: value for name, value in params.items() if value})
+        the billable-only option if it is on. As urlencode writes it, the query encoded once
+        for all the page's links."""
+        params = {"kind": kind, "billable": BILLABLE if self.billable else None, "page": page}
+        parts = [f"{name}={quote_plus(str(value))}" for name, value in params.items() if value]
+        return "?" + "&".join([self._query, *parts] if self._query else parts)
+
+    @cached_property
+    def _query(self) -> str:
+        return f"q={quote_plus(self.query)}" if self.query else ""
 
     @property
     def hits(self) -> list[Hit]:
