@@ -4,6 +4,7 @@ pg_trgm) alike."""
 
 import io
 import re
+import unicodedata
 
 import pytest
 from django.core.management import call_command
@@ -625,3 +626,14 @@ def test_a_results_link_is_the_query_string_urlencode_writes(query, billable, ki
     params = {"q": query, "kind": kind, "billable": "1" if billable else None, "page": number}
     expected = "?" + urlencode({name: value for name, value in params.items() if value})
     assert results.link(kind, number) == expected
+
+
+@given(text=st.text(max_size=60))
+@example(text="a\x00b\u200bc\u2028d\u00a0e\U000e0001f")  # Cc, Cf, Zl, Zs, Cf (tag)
+def test_a_query_is_read_without_control_characters_and_with_single_spaces(text):
+    """clean() reads a query as NFKC text with every control, format or unassigned character
+    (Unicode category C) read as a space and runs of white space as one; a query with none of
+    them skips the character by character pass."""
+    normal = unicodedata.normalize("NFKC", text)[: engine.MAX_QUERY_LENGTH * 2]
+    spaced = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in normal)
+    assert engine.clean(text) == " ".join(spaced.split())[: engine.MAX_QUERY_LENGTH]

@@ -66,7 +66,8 @@ def clean(text: str) -> str:
     """The query as it is read: compatibility-normalised, without control characters, at most
     MAX_QUERY_LENGTH characters."""
     text = unicodedata.normalize("NFKC", text or "")[: MAX_QUERY_LENGTH * 2]
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    if not text.isprintable():  # it has a control character (category C), or a space not " "
+        text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     return " ".join(text.split())[:MAX_QUERY_LENGTH]
 
 
