@@ -5,6 +5,7 @@ link of the results page; anything else in the parameter ignored. On SQLite and 
 import re
 
 import pytest
+from django.db import connection
 
 from codes.models import Icd10Code
 from codes.search import query as search
@@ -72,10 +73,11 @@ def test_a_misspelt_word_is_replaced_by_one_with_billable_results_when_only_thos
     results = search.search("spondylopathiez", billable="1")
     assert results.corrections == {"spondylopathiez": "spondylosis"}
     assert results.counts == {"icd10": 2} and {hit.detail for hit in results.hits} == {"Billable"}
-    # The counts (none), the word as a prefix (none), the index's words of its first letter
-    # (once per version), the most similar word counted, its ranking and its marked rows.
+    # The counts (none), whether anything has the word (no), the word as a prefix (none), the
+    # index's words of its first letter (on SQLite once per version), the most similar word
+    # counted, its ranking and its marked rows (one statement on SQLite).
     search.search("stenossis", billable="1", state="v1")
-    with django_assert_max_num_queries(VERSION + 5):
+    with django_assert_max_num_queries(5 if connection.vendor == "sqlite" else 7):
         fixed = search.search("stenossis", billable="1", state="v1")
     assert fixed.corrections == {"stenossis": "stenosis"} and fixed.counts["icd10"] == 2
 

@@ -202,9 +202,7 @@ class TextSource(Source):
 
     def best(self, per_kind: int) -> tuple[list[Hit], dict[str, int]]:
         """The best hits of each kind, and the number of matches of each kind."""
-        rows = self.engine.best(self.terms, per_kind, self.name, self.billable, self._counts)
-        counts = {kind: total for kind, _, total in rows}
-        return self._hits([(kind, ref) for kind, ref, _ in rows]), counts
+        return self.engine.best_hits(self.terms, per_kind, self.name, self.billable, self._counts)
 
     def page(self, kind: str, offset: int, limit: int) -> list[Hit]:
         ranked = self.engine.ranked(self.terms, kind, offset, limit, self.name, self.billable)
@@ -344,11 +342,10 @@ MARKED = re.compile(r"<mark>(.*?)</mark>")
 def shown_word(term: Term, hits: list[Hit] = ()) -> str:
     """The word as the index's text writes it (`stenosis` for the stem `stenosi`): as the first
     of `hits` that marks a word writes it, the results of `term` alone, best first. Without them,
-    as the best match of `term` alone writes it (three more queries)."""
+    as the best match of `term` alone writes it (two more queries on SQLite, three on
+    PostgreSQL)."""
     if not hits:
-        eng = engine()
-        keys = [(kind, ref) for kind, ref, _ in eng.best([term], 1)][:1]
-        hits = eng.hits(keys, [term]).values()
+        hits = engine().best_hits([term], 1)[0][:1]
     for hit in hits:
         words = MARKED.findall(f"{hit.title} {hit.snippet}")
         if words:
