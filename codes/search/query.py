@@ -146,6 +146,7 @@ class Group:
     kind: str
     count: int
     hits: list[Hit]
+    start: int = 1  # the number of its first hit among all of the kind's results
 
     @property
     def label(self) -> str:
@@ -268,6 +269,17 @@ class Results:
     @cached_property
     def _query(self) -> str:
         return f"q={quote_plus(self.query)}" if self.query else ""
+
+    @property
+    def sections(self) -> list[Group]:
+        """The groups of hits the page shows: the page of one kind's results (none if the kind
+        has none), or the best of each kind."""
+        if not self.kind:
+            return self.groups
+        if not (self.page and self.page.paginator.count):
+            return []
+        page = self.page
+        return [Group(self.kind, page.paginator.count, list(page), page.start_index())]
 
     @property
     def hits(self) -> list[Hit]:
