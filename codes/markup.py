@@ -200,7 +200,7 @@ def _marked(text: str) -> bool:
 
 def plain(text: str) -> str:
     """`text` without its Markdown marks, for showing a piece of it as text."""
-    if not _marked(text):
+    if not text or not _marked(text):  # most search snippets are empty: a diagnosis's body
         return text
     for pattern, replacement in PLAIN:
         text = pattern.sub(replacement, text)

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import reduce
+from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
@@ -47,6 +48,7 @@ STOPWORDS = frozenset(
 )
 SIMILARITY_THRESHOLD = 0.3  # pg_trgm's default for the % operator
 MARK_START, MARK_END = "\ue000", "\ue001"  # private-use characters around matched words
+EMPTY = SafeString("")
 
 
 # -- Queries -------------------------------------------------------------------------------------
@@ -177,6 +179,8 @@ VOCABULARIES = PerVersion(size=64)
 def marked(text: str) -> SafeString:
     """Text from the index with its matched words in <mark>; everything else escaped. (Marks
     that do not pair up, from a private-use character in the text itself, are dropped.)"""
+    if not text:  # the snippet of a record without a body (most diagnoses)
+        return EMPTY
     html = escape(str(text))  # Django's escape, without its check for lazy strings
     if html.count(MARK_START) != html.count(MARK_END):
         return SafeString(html.replace(MARK_START, "").replace(MARK_END, ""))
@@ -186,9 +190,9 @@ def marked(text: str) -> SafeString:
 # -- Engines -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One result: a record of the index, with its matched words marked."""
+class Hit(NamedTuple):
+    """One result: a record of the index, with its matched words marked. (A named tuple: a
+    page makes ten to twenty, and a frozen dataclass took 1 µs to make each, a third of that.)"""
 
     kind: str
     code: str
