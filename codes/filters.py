@@ -10,7 +10,7 @@ from django_filters.filters import FilterMethod
 
 from . import pageparts
 from .caching import per_version
-from .formhtml import Select
+from .formhtml import FilterField, Select
 from .forms import Form, SharedFields
 from .models import (
     BaseUnit,
@@ -31,7 +31,10 @@ class FilterForm(Form):
     option took 10 ms on the taxonomy index. Only these forms: the admin keeps Django's.
 
     A FilterSet's form class, made once per content version, has its fields set up once and
-    shared by its forms (`shared`), which never change them."""
+    shared by its forms (`shared`), which never change them. Its fields' widgets get their
+    attributes only when there are any to add (codes/formhtml.py FilterField)."""
+
+    bound_field_class = FilterField
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,5 +1,5 @@
 """Tables and filter forms are written in Python (codes/tablehtml.py, codes/formhtml.py
-Select) where django-tables2's template and Django's widget templates wrote them. Every
+Select, FilterField) where django-tables2's template and Django's widget templates wrote them. Every
 page that shows one is the same, byte for byte, either way: the reference renders the same
 tables with django-tables2's own `Table.as_html` (templates/django/_table.html) and the filter
 forms with Django's template renderer."""
@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django_tables2.data import TableQuerysetData
 from django_tables2.rows import BoundRow
 
-from codes import formhtml, kinds, tablehtml, tables
+from codes import filters, formhtml, kinds, tablehtml, tables
 from codes.models import CptCode, Modifier
 
 from .conftest import PAGE_KINDS, prepare_page
@@ -33,6 +33,7 @@ def templates(monkeypatch):
     def use_templates():
         monkeypatch.setattr(tables.Table, "as_html", django_tables2.Table.as_html)
         monkeypatch.setattr(formhtml.Select, "render", forms.Select.render)
+        monkeypatch.setattr(filters.FilterForm, "bound_field_class", None)  # Django's
 
     return use_templates
 
