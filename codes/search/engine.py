@@ -291,7 +291,9 @@ def tags() -> dict[str, int]:
 
 
 class Engine:
-    """What both engines share: a query matches or not through `known`, one statement for many."""
+    """What both engines share: a query matches or not through `known`, one statement for many;
+    the best hits of each kind are `best`'s rows, then `hits` for them (`best_hits`; SQLite reads
+    both in one statement)."""
 
     def has(self, terms: list[Term]) -> bool:
         """Whether the terms together match anything."""
